@@ -1,0 +1,123 @@
+"""Back-end registry: one package per target, imported lazily (importing firmc imports no jax/torch/ROOT).
+
+Each back-end package exposes ``BACKEND``, an object with ``name``, ``requires`` (Python modules it needs),
+``emit(program) -> Artifact`` and ``load(artifact) -> Evaluator``.
+
+Example:
+    >>> "interp" in available_targets()
+    True
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..errors import UnknownName, UnsupportedFeature
+from ..ir import Dataset, Node
+
+# every target firmc knows; the ones whose package is missing are announced but not yet built
+TARGETS: dict[str, str] = {
+    "interp": "firmc.backends.interp",
+    "numpy": "firmc.backends.numpy",
+    "jax": "firmc.backends.jax",
+    "torch": "firmc.backends.torch",
+    "llvm": "firmc.backends.llvm",
+    "cpp": "firmc.backends.cpp",
+    "cuda": "firmc.backends.cuda",
+    "roofit": "firmc.backends.roofit",
+}
+
+
+@dataclass(frozen=True)
+class Program:
+    """What a back-end compiles: lowered IR roots and the names of their inputs.
+
+    ``outputs`` maps output names ("value", "expected") to roots; ``observables`` are per-event inputs,
+    ``parameters`` per-evaluation inputs.
+
+    Example:
+        >>> from firmc.ir import param
+        >>> Program("f", {"value": param("a")}, (), ("a",)).parameters
+        ('a',)
+    """
+
+    name: str
+    outputs: Mapping[str, Node]
+    observables: tuple[str, ...]
+    parameters: tuple[str, ...]
+    datasets: Mapping[str, Dataset] = field(default_factory=dict)
+    header: str = ""
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """The generated files of a target (name -> text) and what is needed to load them.
+
+    Example:
+        >>> Artifact("interp", {"f.firmir": "..."}).files["f.firmir"]
+        '...'
+    """
+
+    target: str
+    files: Mapping[str, str]
+    program: Program | None = None
+
+
+Evaluator = Callable[[Mapping[str, Any]], dict[str, np.ndarray]]
+
+
+class Backend(Protocol):
+    """The shape every back-end has."""
+
+    name: str
+    requires: Sequence[str]
+
+    def emit(self, program: Program) -> Artifact: ...
+
+    def load(self, artifact: Artifact) -> Evaluator: ...
+
+
+def get_backend(target: str) -> Backend:
+    """The back-end for ``target`` (imported on first use).
+
+    Example:
+        >>> get_backend("interp").name
+        'interp'
+    """
+    if target not in TARGETS:
+        raise UnknownName("target", target, TARGETS)
+    try:
+        module = importlib.import_module(TARGETS[target])
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("firmc.backends"):
+            raise UnsupportedFeature(f"target '{target}' is not implemented yet") from None
+        raise UnsupportedFeature(f"target '{target}' needs the Python package '{exc.name}': install it with "
+                                 f"pip install 'firmc[{target}]'") from None
+    backend: Backend = module.BACKEND
+    return backend
+
+
+def available_targets() -> list[str]:
+    """Targets whose back-end exists and whose dependencies are installed.
+
+    Example:
+        >>> available_targets()[0]
+        'interp'
+    """
+    out = []
+    for name, path in TARGETS.items():
+        if importlib.util.find_spec(path) is None:
+            continue
+        try:
+            backend = get_backend(name)
+        except UnsupportedFeature:
+            continue
+        if all(importlib.util.find_spec(r) is not None for r in backend.requires):
+            out.append(name)
+    return out

@@ -1,0 +1,67 @@
+"""Front-ends: model files to :class:`~firmc.ir.Module`, with the format detected from the content.
+
+Example:
+    >>> load({"metadata": {"hs3_version": "0.2"}}).format
+    'hs3'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import FormatError
+from ..ir import Module
+from .jsonread import read_json_file
+
+
+def detect_format(doc: Any) -> str:
+    """Which front-end reads ``doc``: "hs3", "pyhf" or "amplitude".
+
+    Example:
+        >>> detect_format({"channels": [], "measurements": [], "observations": [], "version": "1.0.0"})
+        'pyhf'
+    """
+    if not isinstance(doc, dict):
+        raise FormatError(f"expected a JSON object at the top level, found {type(doc).__name__}")
+    if "channels" in doc and "measurements" in doc:
+        return "pyhf"
+    dists = doc.get("distributions")
+    if isinstance(dists, list) and any(isinstance(d, dict) and "decay_description" in d for d in dists):
+        return "amplitude"
+    if "metadata" in doc or "distributions" in doc or "functions" in doc:
+        return "hs3"
+    raise FormatError("cannot tell the format: expected an HS3 document (with 'metadata'), a pyhf workspace "
+                      "('channels', 'measurements') or an amplitude model")
+
+
+def load(source: str | Path | dict[str, Any]) -> Module:
+    """Read a model file (or an already-parsed JSON dict) into a Module.
+
+    Example:
+        >>> load({"metadata": {"hs3_version": "0.2"}}).entries
+        {}
+    """
+    from ..ir import parse_module
+
+    if isinstance(source, dict):
+        doc, file = source, None
+        digest = hashlib.sha256(json.dumps(source, sort_keys=True, default=str).encode()).hexdigest()
+    else:
+        path = Path(source)
+        if path.suffix == ".firmir":
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise FormatError(f"cannot read file: {exc}", file=str(path)) from None
+            return parse_module(text)
+        doc, digest = read_json_file(path)
+        file = str(path)
+    fmt = detect_format(doc)
+    if fmt == "hs3":
+        from .hs3 import load_hs3
+
+        return load_hs3(doc, file, digest)
+    raise FormatError(f"the {fmt} front-end is not available yet", file=file)

@@ -1,0 +1,259 @@
+"""Interned, immutable IR nodes.
+
+A :class:`Node` is identified by its op, its arguments (themselves interned) and its attributes: building the
+same node twice returns the same object, so structural equality is identity and common subexpressions are
+shared for free. The type is derived from the op table; source locations live beside nodes (see
+:mod:`firmc.ir.module`), never inside them. Interning uses weak references, so nodes of models that are no
+longer used are freed.
+
+Example:
+    >>> x = obs("x", -1.0, 1.0)
+    >>> (x * 2.0) is (x * 2.0)
+    True
+    >>> (x * 2.0).type
+    real/event
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Union
+
+from .types import DType, Type, Var
+
+if TYPE_CHECKING:
+    from .ops import OpDef
+
+AttrValue = Union[str, int, float, complex, bool, tuple["AttrValue", ...], None]
+Attrs = tuple[tuple[str, AttrValue], ...]
+Operand = Union["Node", int, float, complex, bool]
+
+
+def _key(value: AttrValue) -> object:
+    """A hashable key that distinguishes 1, 1.0, True, -0.0 and NaN payloads exactly."""
+    if isinstance(value, bool):
+        return ("b", value)
+    if isinstance(value, float):
+        return ("f", value.hex())
+    if isinstance(value, complex):
+        return ("c", value.real.hex(), value.imag.hex())
+    if isinstance(value, tuple):
+        return tuple(_key(v) for v in value)
+    return (type(value).__name__, value)
+
+
+class Node:
+    """One interned IR value. Build nodes with :func:`apply`, :func:`const`, :func:`param`, :func:`obs`.
+
+    Example:
+        >>> n = apply("exp", param("mu"))
+        >>> n.op, n.args[0].attr("name"), n.type
+        ('exp', 'mu', real/param)
+    """
+
+    __slots__ = ("__weakref__", "args", "attrs", "free", "op", "type")
+
+    op: str
+    args: tuple[Node, ...]
+    attrs: Attrs
+    type: Type
+    free: frozenset[str]
+
+    _pool: weakref.WeakValueDictionary[object, Node] = weakref.WeakValueDictionary()
+
+    def __init__(self) -> None:  # pragma: no cover - guarded: use apply()/const()/...
+        raise TypeError("build nodes with firmc.ir.apply(), const(), param() or obs()")
+
+    @classmethod
+    def make(cls, op: str, args: Sequence[Node] = (), attrs: Attrs = ()) -> Node:
+        """Return the unique node for ``(op, args, attrs)``, creating and type-checking it if new.
+
+        Example:
+            >>> Node.make("neg", (param("a"),)) is Node.make("neg", (param("a"),))
+            True
+        """
+        from .ops import OPS
+
+        key = (op, tuple(map(id, args)), _key(attrs))
+        node = cls._pool.get(key)
+        if node is not None:
+            return node
+        opdef = OPS.get(op)
+        if opdef is None:
+            from ..errors import IRError, did_you_mean
+
+            raise IRError(f"unknown op '{op}'{did_you_mean(op, OPS)}")
+        node = object.__new__(cls)
+        node.op, node.args, node.attrs = op, tuple(args), attrs
+        opdef.check_arity(len(args))
+        dtype = opdef.dtype_rule([a.type.dtype for a in args], node)
+        node.free = opdef.free_rule(node)
+        node.type = Type(dtype, _variability(node, opdef))
+        cls._pool[key] = node
+        return node
+
+    def attr(self, name: str) -> Any:
+        """The value of attribute ``name`` (KeyError if absent).
+
+        Example:
+            >>> param("mu").attr("name")
+            'mu'
+        """
+        for k, v in self.attrs:
+            if k == name:
+                return v
+        raise KeyError(f"op '{self.op}' has no attribute '{name}'")
+
+    @property
+    def opdef(self) -> OpDef:
+        """The op-table entry of this node.
+
+        Example:
+            >>> param("a").opdef.name
+            'param'
+        """
+        from .ops import OPS
+
+        return OPS[self.op]
+
+    def __repr__(self) -> str:
+        from .text import format_node
+
+        return format_node(self)
+
+    # arithmetic sugar for library code: (x - mu) / sigma
+    def __add__(self, o: Operand) -> Node:
+        return apply("add", self, lift(o))
+
+    def __radd__(self, o: Operand) -> Node:
+        return apply("add", lift(o), self)
+
+    def __sub__(self, o: Operand) -> Node:
+        return apply("sub", self, lift(o))
+
+    def __rsub__(self, o: Operand) -> Node:
+        return apply("sub", lift(o), self)
+
+    def __mul__(self, o: Operand) -> Node:
+        return apply("mul", self, lift(o))
+
+    def __rmul__(self, o: Operand) -> Node:
+        return apply("mul", lift(o), self)
+
+    def __truediv__(self, o: Operand) -> Node:
+        return apply("div", self, lift(o))
+
+    def __rtruediv__(self, o: Operand) -> Node:
+        return apply("div", lift(o), self)
+
+    def __pow__(self, o: Operand) -> Node:
+        return apply("pow", self, lift(o))
+
+    def __rpow__(self, o: Operand) -> Node:
+        return apply("pow", lift(o), self)
+
+    def __neg__(self) -> Node:
+        return apply("neg", self)
+
+
+def _variability(node: Node, opdef: OpDef) -> Var:
+    if opdef.leaf_var is not None:
+        return opdef.leaf_var
+    if node.free:
+        return Var.EVENT
+    return Var.PARAM if any(a.type.var is not Var.CONST for a in node.args) else Var.CONST
+
+
+def apply(op: str, *args: Node, **attrs: AttrValue) -> Node:
+    """Build (or fetch) the node ``op(args...)`` with attributes given as keywords (sorted by name).
+
+    Example:
+        >>> apply("add", const(1.0), const(2.0)).type
+        real/const
+    """
+    return Node.make(op, args, tuple(sorted(attrs.items())))
+
+
+def const(value: int | float | complex | bool, dtype: DType | None = None) -> Node:
+    """A literal. The dtype follows the Python type unless given.
+
+    Example:
+        >>> const(2).type, const(2.0).type, const(1j).type
+        (int/const, real/const, complex/const)
+    """
+    if dtype is None:
+        dtype = (DType.BOOL if isinstance(value, bool) else DType.INT if isinstance(value, int)
+                 else DType.COMPLEX if isinstance(value, complex) else DType.REAL)
+    v: int | float | complex | bool
+    if dtype is DType.BOOL:
+        v = bool(value)
+    elif dtype is DType.INT:
+        v = int(value.real if isinstance(value, complex) else value)
+    elif dtype is DType.REAL:
+        v = float(value.real if isinstance(value, complex) else value)
+    else:
+        v = complex(value)
+    return Node.make("const", (), (("dtype", dtype.value), ("value", v)))
+
+
+def param(name: str) -> Node:
+    """A parameter: one real value per evaluation.
+
+    Example:
+        >>> param("mu").type
+        real/param
+    """
+    return Node.make("param", (), (("name", name),))
+
+
+def obs(name: str, lo: float = -math.inf, hi: float = math.inf) -> Node:
+    """An observable over the domain ``[lo, hi]``: one real value per event.
+
+    Example:
+        >>> obs("x", 0.0, 1.0).free
+        frozenset({'x'})
+    """
+    return Node.make("obs", (), (("hi", float(hi)), ("lo", float(lo)), ("name", name)))
+
+
+def lift(value: Operand) -> Node:
+    """``value`` itself if it is a node, else a constant.
+
+    Example:
+        >>> lift(3.0).attr("value")
+        3.0
+    """
+    return value if isinstance(value, Node) else const(value)
+
+
+def walk(roots: Sequence[Node]) -> Iterator[Node]:
+    """Every node reachable from ``roots``, each once, arguments before users (explicit stack).
+
+    Example:
+        >>> a = param("a"); [n.op for n in walk([apply("neg", a)])]
+        ['param', 'neg']
+    """
+    seen: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            yield node
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((a, False) for a in reversed(node.args) if id(a) not in seen)
+
+
+def leaves(roots: Sequence[Node], op: str) -> dict[str, Node]:
+    """The leaf nodes of kind ``op`` ("param" or "obs") reachable from ``roots``, by name.
+
+    Example:
+        >>> sorted(leaves([param("a") + param("b")], "param"))
+        ['a', 'b']
+    """
+    return {n.attr("name"): n for n in walk(roots) if n.op == op}

@@ -1,0 +1,1 @@
+"""Self-contained numerical routines (special functions, adaptive quadrature) used by firmc."""

@@ -1,0 +1,36 @@
+"""Choose the observables of a compilation: leaves named in the set become ``obs`` (with their domains),
+all others ``param``.
+
+Example:
+    >>> from firmc.ir import obs, param
+    >>> e = obs("x", 0.0, 1.0) * param("a")
+    >>> sorted(bind_observables([e], {"a": (0.0, 2.0)})[0].free)
+    ['a']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ..ir import Node, obs, param, rewrite
+
+
+def bind_observables(roots: Sequence[Node], observables: Mapping[str, tuple[float, float]]) -> list[Node]:
+    """Rewrite variable leaves so that exactly ``observables`` (name -> domain) are observables.
+
+    Example:
+        >>> from firmc.ir import obs
+        >>> bind_observables([obs("x")], {})[0].op
+        'param'
+    """
+
+    def rule(n: Node, args: tuple[Node, ...]) -> Node | None:
+        if n.op not in ("obs", "param"):
+            return None
+        name = n.attr("name")
+        if name in observables:
+            lo, hi = observables[name]
+            return obs(name, lo, hi)
+        return param(name)
+
+    return rewrite(roots, rule)

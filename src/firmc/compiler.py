@@ -41,9 +41,6 @@ def default_entry(m: Module) -> str:
     liks = [e.name for e in m.entries.values() if e.kind == "likelihood"]
     if len(liks) == 1:
         return liks[0]
-    used: set[int] = set()
-    for e in m.entries.values():
-        used.update(id(a) for a in e.expr.args)
     from .ir import walk
 
     inner = {id(n) for e in m.entries.values() for n in walk([e.expr]) if n is not e.expr}
@@ -241,7 +238,7 @@ def compile(module: Module, target: str = "interp", entry: str | None = None,
                   for p in params}
     used = {d.attr("dataset") for r in lowered for d in _walk(r) if d.op == "datasum"}
     program = Program(name, outputs, obs_names, tuple(params), {k: module.datasets[k] for k in sorted(used)},
-                      header(module, target, name, command))
+                      header(module, target, name, command), parameters)
     backend = get_backend(target)
     artifact = backend.emit(program)
     return Compiled(module, e, target, obs_names, parameters, program, artifact, backend.load(artifact), optimize)

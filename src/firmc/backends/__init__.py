@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import UnknownName, UnsupportedFeature
-from ..ir import Dataset, Node
+from ..ir import Dataset, Node, Parameter
 
 # every target firmc knows; the ones whose package is missing are announced but not yet built
 TARGETS: dict[str, str] = {
@@ -53,6 +53,7 @@ class Program:
     parameters: tuple[str, ...]
     datasets: Mapping[str, Dataset] = field(default_factory=dict)
     header: str = ""
+    defaults: Mapping[str, Parameter] = field(default_factory=dict)  # parameter values and bounds
 
 
 @dataclass(frozen=True)

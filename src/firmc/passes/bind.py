@@ -16,13 +16,17 @@ from ..ir import Node, obs, param, rewrite
 
 
 def bind_observables(roots: Sequence[Node], observables: Mapping[str, tuple[float, float]]) -> list[Node]:
-    """Rewrite variable leaves so that exactly ``observables`` (name -> domain) are observables.
+    """Rewrite variable leaves so that exactly ``observables`` (name -> domain) are the free observables.
+
+    Observables bound inside a ``datasum`` (a likelihood's data) are not free and stay as they are.
 
     Example:
         >>> from firmc.ir import obs
         >>> bind_observables([obs("x")], {})[0].op
         'param'
     """
+
+    free = frozenset().union(*(r.free for r in roots))
 
     def rule(n: Node, args: tuple[Node, ...]) -> Node | None:
         if n.op not in ("obs", "param"):
@@ -31,6 +35,6 @@ def bind_observables(roots: Sequence[Node], observables: Mapping[str, tuple[floa
         if name in observables:
             lo, hi = observables[name]
             return obs(name, lo, hi)
-        return param(name)
+        return param(name) if name in free else None
 
     return rewrite(roots, rule)

@@ -37,10 +37,11 @@ class InterpBackend:
             >>> sorted(art.files)
             ['f.firmir']
         """
-        m = Module(datasets=dict(program.datasets))
+        m = Module(datasets=dict(program.datasets), parameters=dict(program.defaults))
         for key, root in program.outputs.items():
             m.entries[key] = Entry(key, "function", root)
-        text = program.header + print_module(m)
+        comment = "".join(f"# {line}\n" for line in program.header.splitlines())
+        text = comment + print_module(m)
         return Artifact(self.name, {f"{program.name}.firmir": text}, program)
 
     def load(self, artifact: Artifact) -> Evaluator:

@@ -216,8 +216,7 @@ def compile(module: Module, target: str = "interp", entry: str | None = None,
     if name not in module.entries:
         raise UnknownName("entry", name, module.entries)
     e = module.entries[name]
-    obs_names = tuple(observables) if observables is not None else (e.observables if e.kind == "distribution"
-                                                                     else ())
+    obs_names = tuple(observables) if observables is not None else e.observables
     if e.kind == "likelihood" and observables:
         raise FirmError(f"entry '{name}' is a likelihood; its observables are bound to its data")
     domains = {o: _domain(module, o) for o in obs_names}

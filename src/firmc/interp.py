@@ -29,9 +29,12 @@ import numpy as np
 from .errors import EvaluationError, UnsupportedFeature
 from .ir.module import Dataset
 from .ir.node import Node
+from .ir.types import DType
 from .numerics.quadrature import integrate_1d, integrate_2d
 
 Array = np.ndarray
+_NUMPY_KIND = {DType.BOOL: "b", DType.INT: "iu", DType.REAL: "f", DType.COMPLEX: "c"}
+_CAST = {DType.BOOL: bool, DType.INT: np.int64, DType.REAL: np.float64, DType.COMPLEX: np.complex128}
 
 QUAD_RTOL = 1e-11
 
@@ -111,7 +114,9 @@ class Scope:
             return special(self, node)
         fn = node.opdef.numpy
         assert fn is not None, op
-        return np.asarray(fn(*(self.cache[id(a)] for a in node.args)))
+        out = np.asarray(fn(*(self.cache[id(a)] for a in node.args)))
+        want = _NUMPY_KIND[node.type.dtype]
+        return out if out.dtype.kind in want else out.astype(_CAST[node.type.dtype])
 
     def _lookup(self, name: str, kind: str) -> Array:
         if name not in self.env:

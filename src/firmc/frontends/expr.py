@@ -41,8 +41,7 @@ from ..ir.types import DType
 Dialect = Literal["hs3", "root", "julia"]
 DIALECTS: tuple[Dialect, ...] = ("hs3", "root", "julia")
 
-Builder = Callable[..., Node]
-Fn = tuple[int, int | None, Builder]  # min arguments, max arguments (None: any), IR builder
+Fn = tuple[int, int | None, Callable[..., Node]]  # min arguments, max arguments (None: any), IR builder
 
 
 # ------------------------------------------------------------------------------------ vocabulary per dialect
@@ -131,6 +130,7 @@ _NOT_IN: dict[Dialect, dict[str, str]] = {
     "julia": {"**": "use '^'"},
 }
 _COMPARE = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "===": "eq", "!==": "ne"}
+_OPERANDS = ("NUMBER", "NAME", "PLACEHOLDER")  # the tokens that are values (not operators)
 
 
 # --------------------------------------------------------------------------------------------- parsing
@@ -181,12 +181,14 @@ def _syntax_error(exc: UnexpectedInput, text: str, origin: str) -> SourceError:
         return _at_offset(text, pos, f"unexpected character {text[pos]!r}", origin)
     expected = set(getattr(exc, "expected", ()) or ())
     token = getattr(exc, "token", None)
-    if expected & {"NUMBER", "NAME", "LPAR"}:
-        want = "a value"
+    if "NUMBER" in expected:
+        want = "; expected a value"
+    elif "STAR" in expected:  # LALR lookahead sets are merged: with operators in, say only that
+        want = "; expected an operator"
     elif "RPAR" in expected:
-        want = "',' or ')'" if "COMMA" in expected else "')'"
+        want = "; expected ',' or ')'" if "COMMA" in expected else "; expected ')'"
     else:
-        want = "':'" if "COLON" in expected else "an operator"
+        want = "; expected ':'" if "COLON" in expected else ""
     if token is None or token.type == "$END":
         opened = []
         for k, ch in enumerate(text):
@@ -196,8 +198,8 @@ def _syntax_error(exc: UnexpectedInput, text: str, origin: str) -> SourceError:
                 opened.pop()
         if opened and "RPAR" in expected:
             return _at_offset(text, opened[-1], "'(' is never closed", origin)
-        return _at_offset(text, len(text.rstrip()), f"unexpected end of expression; expected {want}", origin)
-    return SourceError(f"unexpected '{token}'; expected {want}", text=text, line=token.line,
+        return _at_offset(text, len(text.rstrip()), f"unexpected end of expression{want}", origin)
+    return SourceError(f"unexpected '{token}'{want}", text=text, line=token.line,
                        column=token.column, origin=origin)
 
 
@@ -262,8 +264,8 @@ class _Build:
             if isinstance(item, Token):
                 values.append(self.leaf(item))
             elif kids is None:
-                kids = [] if item.data == "expr_juxt" else [
-                    k for k in item.children[1 if item.data == "expr_call" else 0:] if _is_operand(k)]
+                skip = {"expr_call": 1, "expr_juxt": 2}.get(item.data, 0)  # function name; 2 of 2x^y
+                kids = [k for k in item.children[skip:] if isinstance(k, Tree) or k.type in _OPERANDS]
                 stack.append((item, kids))
                 stack.extend((k, None) for k in reversed(kids))
             else:
@@ -323,7 +325,7 @@ class _Build:
         if kind == "expr_call":
             return self.call(ch[0], args)
         if kind == "expr_juxt":
-            return self.juxt(ch[0], ch[1])
+            return self.juxt(ch, args)
         ops = ch[1::2]
         for t in ops:
             self.check(t)
@@ -388,18 +390,17 @@ class _Build:
         except IRError as exc:
             raise self.p.error(str(exc), name) from None
 
-    def juxt(self, number: Token, name: Token) -> Node:
+    def juxt(self, ch: list[Any], args: list[Node]) -> Node:
+        """Julia's ``2x`` (``2*x``), ``1im`` (a complex literal), ``2x^y`` (``2*x^y``)."""
+        number, name = ch[0], ch[1]
         if number.end_pos != name.start_pos:
             raise self.p.error(f"unexpected '{name}'; expected an operator", name)
         if self.d != "julia":
             raise self.p.error(f"implicit multiplication is Julia syntax; write '{number}*{name}'", name)
-        if CONSTANTS["julia"].get(str(name)) == 1j:
+        if not args and CONSTANTS["julia"].get(str(name)) == 1j:
             return const(complex(0.0, float(number)))
-        return self.ap(name, "mul", self.leaf(number), self.leaf(name))
-
-
-def _is_operand(item: Any) -> bool:
-    return isinstance(item, Tree) or item.type in ("NUMBER", "NAME", "PLACEHOLDER")
+        factor = self.ap(ch[2], "pow", self.leaf(name), args[0]) if args else self.leaf(name)
+        return self.ap(name, "mul", self.leaf(number), factor)
 
 
 def build_expression(parsed: ParsedExpression, resolve: Callable[[str], Node] = param) -> Node:

@@ -384,3 +384,22 @@ _op("normalize", N, _REAL, None, None, None,
 _op("datasum", ONE, floating, None, None, None,
     "datasum[dataset, binds](f): sum over the events of a data set (weighted) with observables bound to it",
     free_rule=_datasum_free)
+
+
+def markdown_ops() -> str:
+    """The op table as Markdown (docs/ops.md is this text; a test keeps it current).
+
+    Example:
+        >>> "| `exp` |" in markdown_ops()
+        True
+    """
+    lines = ["# The op table", "", "Generated from `firmc.ir.ops.OPS` (`python scripts/gen_docs.py`).", "",
+             "| op | arity | NumPy | SymPy | derivative | float64 tolerance | meaning |",
+             "|---|---|---|---|---|---|---|"]
+    for name, op in OPS.items():
+        lo, hi = op.arity
+        arity = str(lo) if lo == hi else f"{lo}..{hi if hi is not None else 'n'}"
+        yes = ("yes", "-")
+        lines.append(f"| `{name}` | {arity} | {yes[op.numpy is None]} | {yes[op.sympy is None]} | "
+                     f"{yes[op.deriv is None]} | {op.tolerance:g} | {op.doc.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"

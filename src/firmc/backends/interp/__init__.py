@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ...interp import evaluate
-from ...ir import Entry, Module, print_module
+from ...ir import Entry, Module, Observable, leaves, print_module
 from .. import Artifact, Evaluator, Program
 
 
@@ -38,8 +38,11 @@ class InterpBackend:
             ['f.firmir']
         """
         m = Module(datasets=dict(program.datasets), parameters=dict(program.defaults))
+        doms = leaves(list(program.outputs.values()), "obs")
+        for name in program.observables:
+            m.observables[name] = Observable(name, doms[name].attr("lo"), doms[name].attr("hi"))
         for key, root in program.outputs.items():
-            m.entries[key] = Entry(key, "function", root)
+            m.entries[key] = Entry(key, "function", root, program.observables)
         comment = "".join(f"# {line}\n" for line in program.header.splitlines())
         text = comment + print_module(m)
         return Artifact(self.name, {f"{program.name}.firmir": text}, program)

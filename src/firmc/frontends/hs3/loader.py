@@ -451,7 +451,7 @@ def load_hs3(doc: Any, file: str | None = None, source_hash: str = "") -> Module
         >>> load_hs3({"metadata": {"hs3_version": "0.2"}}).entries
         {}
     """
-    from . import types_dists, types_funcs  # noqa: F401  (register the builders)
+    from . import types_dists, types_extra, types_funcs  # noqa: F401  (register the builders)
 
     loader = Loader(doc, file)
     loader.index()

@@ -89,10 +89,46 @@ def register(name: str, kind: Literal["distribution", "function"], fields: str, 
         parsed.append(Field(fname.lstrip("?"), fkind, not optional))  # type: ignore[arg-type]
 
     def deco(fn: Callable[[Obj], Node]) -> Callable[[Obj], Node]:
-        doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+        doc = " ".join((fn.__doc__ or "").strip().split("\n\n")[0].split())
         spec = TypeSpec(name, kind, tuple(parsed), fn, origin, doc, aliases, frozenset(extra.split()))
         for n in (name, *aliases):
             TYPES[n] = spec
         return fn
 
     return deco
+
+
+def markdown_table() -> str:
+    """The table of supported HS3 types and aliases (docs/hs3-types.md is this text; a test keeps it current).
+
+    Example:
+        >>> "| `gaussian_dist` |" in markdown_table()
+        True
+    """
+    from . import types_dists, types_extra, types_funcs  # noqa: F401  (register the builders)
+    from .loader import DEFERRED
+
+    lines = [
+        "# Supported HS3 types",
+        "",
+        "Generated from firmc's own registry (`python scripts/gen_docs.py`); a test fails when it is out of date.",
+        "Field kinds: `obs` an observable, `ref` a name or a number, `refs` a list of them, `dist(s)` names of",
+        "distributions, `expr` an expression string (in the document's dialect: ROOT-made files use TFormula",
+        "syntax, others the HS3 grammar), `?` optional.",
+        "",
+        "| type | kind | origin | fields | aliases | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    seen: set[str] = set()
+    for name in sorted(TYPES, key=str.lower):
+        spec = TYPES[name]
+        if spec.name in seen:
+            continue
+        seen.add(spec.name)
+        fields = " ".join(f"{'' if f.required else '?'}{f.name}:{f.kind}" for f in spec.fields)
+        aliases = ", ".join(f"`{a}`" for a in spec.aliases)
+        doc = spec.doc.replace("|", "\\|")
+        lines.append(f"| `{spec.name}` | {spec.kind} | {spec.origin} | `{fields}` | {aliases} | {doc} |")
+    lines += ["", "Recognised but read elsewhere:", ""]
+    lines += [f"* `{k}`: {v}" for k, v in sorted(DEFERRED.items())]
+    return "\n".join(lines) + "\n"

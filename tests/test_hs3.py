@@ -9,11 +9,10 @@ import pytest
 from scipy import stats
 
 import firmc
+from conftest import CORPUS_DIR as CORPUS
 from firmc.check import check
 from firmc.frontends.hs3.registry import markdown_table
-from firmc.ir import print_module, parse_module, verify
-
-from conftest import CORPUS_DIR as CORPUS
+from firmc.ir import parse_module, print_module, verify
 
 HS3_FILES = sorted((CORPUS / "hs3").glob("*.json")) + sorted((CORPUS / "roofit").glob("*.json"))
 

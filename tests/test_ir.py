@@ -9,8 +9,24 @@ from hypothesis import strategies as st
 
 from firmc.errors import IRError
 from firmc.interp import evaluate
-from firmc.ir import (OPS, DType, Entry, Module, Node, Observable, Parameter, Var, apply, const, obs, param,
-                      parse_module, print_module, verify, walk)
+from firmc.ir import (
+    OPS,
+    DType,
+    Entry,
+    Module,
+    Node,
+    Observable,
+    Parameter,
+    Var,
+    apply,
+    const,
+    obs,
+    param,
+    parse_module,
+    print_module,
+    verify,
+    walk,
+)
 
 
 def test_interning_gives_identity():

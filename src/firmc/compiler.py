@@ -231,9 +231,7 @@ def compile(module: Module, target: str = "interp", entry: str | None = None,
     missing = [p for p in params if p not in module.parameters and p not in module.observables]
     if missing:
         raise FirmError(f"entry '{name}' uses '{missing[0]}', which the model does not declare")
-    parameters = {p: module.parameters[p] if p in module.parameters else
-                  Parameter(p, module.observables[p].value if module.observables[p].value is not None
-                            else math.nan, module.observables[p].min, module.observables[p].max)
+    parameters = {p: module.parameters[p] if p in module.parameters else _observable_as_parameter(module, p)
                   for p in params}
     used = {d.attr("dataset") for r in lowered for d in _walk(r) if d.op == "datasum"}
     program = Program(name, outputs, obs_names, tuple(params), {k: module.datasets[k] for k in sorted(used)},
@@ -241,6 +239,11 @@ def compile(module: Module, target: str = "interp", entry: str | None = None,
     backend = get_backend(target)
     artifact = backend.emit(program)
     return Compiled(module, e, target, obs_names, parameters, program, artifact, backend.load(artifact), optimize)
+
+
+def _observable_as_parameter(m: Module, name: str) -> Parameter:
+    o = m.observables[name]
+    return Parameter(name, o.value if o.value is not None else math.nan, o.min, o.max)
 
 
 def _walk(root: Node) -> list[Node]:

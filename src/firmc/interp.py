@@ -15,7 +15,7 @@ Example:
     >>> from firmc.ir import obs, param, apply
     >>> x = obs("x", -1.0, 1.0)
     >>> pdf = apply("normalize", x * x)
-    >>> [float(v) for v in evaluate([pdf], {"x": np.array([0.0, 1.0])})[0]]
+    >>> [round(float(v), 12) for v in evaluate([pdf], {"x": np.array([0.0, 1.0])})[0]]
     [0.0, 1.5]
 """
 
@@ -54,7 +54,8 @@ class Scope:
     def __init__(self, env: Mapping[str, Any], datasets: Mapping[str, Dataset] | None = None,
                  parent: Scope | None = None, bound: frozenset[str] = frozenset()) -> None:
         self.env = env
-        self.datasets = datasets if datasets is not None else (parent.datasets if parent else {})
+        self.datasets: Mapping[str, Dataset] = datasets if datasets is not None else (
+            parent.datasets if parent else {})
         self.parent = parent
         self.bound = bound
         self.cache: dict[int, Array] = {}
@@ -111,7 +112,7 @@ class Scope:
             return self._lookup(node.attr("name"), op)
         special = _LAZY.get(op)
         if special is not None:
-            return special(self, node)
+            return np.asarray(special(self, node))
         fn = node.opdef.numpy
         assert fn is not None, op
         out = np.asarray(fn(*(self.cache[id(a)] for a in node.args)))
@@ -160,7 +161,7 @@ def integrate(scope: Scope, f: Node, names: Sequence[str], bounds: Sequence[tupl
     else:
         raise UnsupportedFeature(f"numerical integration over {len(names)} observables {list(names)} "
                                  "(1-D and 2-D are supported)")
-    return np.asarray(res.value)
+    return np.asarray(res.value, dtype=float)
 
 
 def _integral(scope: Scope, node: Node) -> Array:
@@ -207,7 +208,7 @@ def _datasum(scope: Scope, node: Node) -> Array:
         raise EvaluationError(f"data set '{name}' has no column {missing[0]!r}")
     inner = scope.sub({b: data.columns[b] for b in binds})
     v = inner.value(node.args[0])
-    v = np.broadcast_to(v, np.shape(v)[:-1] + (data.size,)) if np.ndim(v) else np.full(data.size, v)
+    v = np.broadcast_to(v, (*np.shape(v)[:-1], data.size)) if np.ndim(v) else np.full(data.size, v)
     w = data.weights
     return np.asarray(np.sum(v * w, axis=-1) if w is not None else np.sum(v, axis=-1))
 

@@ -2,7 +2,7 @@
 
 Example:
     >>> doc = read_json_text('{"a": [1, 2]}', "m.json")
-    >>> Path_(doc, ("a",), "m.json").items()[1].number()
+    >>> Path_(doc, (), "m.json").get("a").items()[1].number()
     2.0
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ def read_json_text(text: str | bytes, file: str = "<string>") -> Any:
         raise FormatError(f"'{name}' is not valid JSON (a number must be finite)", file=file)
 
     try:
-        return json.loads(text, parse_constant=no_constants)
+        doc = json.loads(text, parse_constant=no_constants)
     except FirmError:
         raise
     except json.JSONDecodeError as exc:
@@ -46,6 +47,38 @@ def read_json_text(text: str | bytes, file: str = "<string>") -> Any:
         raise FormatError("JSON nested too deeply", file=file) from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise FormatError(f"cannot read JSON: {exc}", file=file) from None
+    if (_SURROGATE.search(text) if isinstance(text, str) else _SURROGATE_BYTES.search(text)) is not None:
+        _check_unicode(doc, file)
+    return doc
+
+
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
+_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _check_unicode(doc: Any, file: str | None) -> None:
+    """Refuse strings (keys or values) holding an unpaired UTF-16 surrogate: they cannot be printed or
+    written as UTF-8 later. Walks with an explicit stack (documents may be deep)."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(doc, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, dict):
+            for k, v in value.items():
+                _check_string(k, path, file)
+                stack.append((v, (*path, k)))
+        elif isinstance(value, list):
+            stack.extend((v, (*path, i)) for i, v in enumerate(value))
+        elif isinstance(value, str):
+            _check_string(value, path, file)
+
+
+def _check_string(s: str, path: tuple[str | int, ...], file: str | None) -> None:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = f"\\u{ord(s[exc.start]):04x}"
+        raise FormatError(f"string with an unpaired surrogate '{bad}' is not valid Unicode", path=path,
+                          file=file) from None
 
 
 def read_json_file(path: str | Path) -> tuple[Any, str]:
@@ -65,6 +98,8 @@ def read_json_file(path: str | Path) -> tuple[Any, str]:
         data = p.read_bytes()
     except OSError as exc:
         raise FormatError(f"cannot read file: {exc.strerror or exc}", file=str(p)) from None
+    except ValueError as exc:  # a name with a NUL byte
+        raise FormatError(f"cannot read file: {exc}", file=repr(str(p))) from None
     return read_json_text(data, str(p)), hashlib.sha256(data).hexdigest()
 
 
@@ -186,7 +221,10 @@ class Path_:
         v = self.value
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise self.error(f"expected a number, found {self._kind()}")
-        f = float(v)
+        try:
+            f = float(v)
+        except OverflowError:  # an integer literal beyond the float range
+            raise self.error("expected a finite number, found an integer too large for a float") from None
         if not math.isfinite(f):
             raise self.error("expected a finite number")
         return f

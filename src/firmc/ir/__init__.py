@@ -9,8 +9,8 @@ Example:
 
 from .module import Dataset, Entry, Module, Observable, Parameter, Validation
 from .node import Node, apply, const, leaves, lift, obs, param, walk
-from .rewrite import rewrite
 from .ops import OPS, OpDef
+from .rewrite import rewrite
 from .text import parse_module, print_module
 from .types import DType, Type, Var
 from .verify import verify, verify_node

@@ -19,14 +19,14 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 from .types import DType, Type, Var
 
 if TYPE_CHECKING:
     from .ops import OpDef
 
-AttrValue = Union[str, int, float, complex, bool, tuple["AttrValue", ...], None]
+AttrValue = Union[str, int, float, complex, bool, tuple["AttrValue", ...], None]  # noqa: UP007 (recursive alias)
 Attrs = tuple[tuple[str, AttrValue], ...]
 Operand = Union["Node", int, float, complex, bool]
 
@@ -61,7 +61,7 @@ class Node:
     type: Type
     free: frozenset[str]
 
-    _pool: weakref.WeakValueDictionary[object, Node] = weakref.WeakValueDictionary()
+    _pool: ClassVar[weakref.WeakValueDictionary[object, Node]] = weakref.WeakValueDictionary()
 
     def __init__(self) -> None:  # pragma: no cover - guarded: use apply()/const()/...
         raise TypeError("build nodes with firmc.ir.apply(), const(), param() or obs()")

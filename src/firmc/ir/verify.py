@@ -1,8 +1,8 @@
 """The IR verifier: checks a module's invariants; run between passes in tests.
 
 Example:
-    >>> from firmc.ir import Module, Entry, param
-    >>> verify(Module(entries={"f": Entry("f", "function", param("a"))}))
+    >>> from firmc.ir import Module, Entry, Parameter, param
+    >>> verify(Module(parameters={"a": Parameter("a", 1.0)}, entries={"f": Entry("f", "function", param("a"))}))
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ stamp=.venv/.firmc-installed
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "firmc setup: installing firmc[all,dev] into .venv (first run takes a few minutes)" >&2
-  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install -qq --upgrade pip
   # torch is pinned to the CPU build that lies on this machine's wheel path
-  .venv/bin/python -m pip install --quiet -e ".[all,dev]"
+  .venv/bin/python -m pip install -qq -e ".[all,dev]"
   echo "$want" > "$stamp"
 fi

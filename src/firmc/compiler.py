@@ -85,16 +85,39 @@ class Compiled:
         out: dict[str, Any] = {}
         for name in self.program.parameters:
             v = given.get(name, self.parameters[name].value if name in self.parameters else math.nan)
-            if np.ndim(v) != 0:
-                raise EvaluationError(f"parameter '{name}' must be a single number")
-            if math.isnan(float(v)) and name not in given:
+            try:
+                if np.ndim(v) != 0:
+                    raise EvaluationError(f"parameter '{name}' must be a single number")
+                out[name] = float(v)
+            except (TypeError, ValueError):
+                raise EvaluationError(f"parameter '{name}' must be a number, not {type(v).__name__}") from None
+            if math.isnan(out[name]) and name not in given:
                 raise EvaluationError(f"parameter '{name}' has no default value; pass it")
-            out[name] = float(v)
         for name in self.program.observables:
             if name not in given:
                 raise EvaluationError(f"no value given for observable '{name}'")
-            out[name] = np.asarray(given[name], dtype=float)
+            try:
+                out[name] = np.asarray(given[name], dtype=float)
+            except (TypeError, ValueError) as exc:
+                raise EvaluationError(f"observable '{name}' must be numbers (an array of floats): {exc}") \
+                    from None
         return out
+
+    def evaluate(self, given: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Every output (``value``, and ``expected`` when extended) for ``given``, checked by :meth:`inputs`.
+
+        A numerical failure of the target (a quadrature over an infinite 2-D box ...) is an EvaluationError.
+
+        Example:
+            >>> Compiled.evaluate.__name__
+            'evaluate'
+        """
+        args = self.inputs(given)
+        try:
+            return self.evaluator(args)
+        except (ArithmeticError, ValueError) as exc:
+            raise EvaluationError(f"cannot evaluate entry '{self.entry.name}' on target '{self.target}': "
+                                  f"{type(exc).__name__}: {exc}") from None
 
     def __call__(self, inputs: Mapping[str, Any] | None = None) -> np.ndarray:
         """Values of the entry (one per event). Parameters not given take their defaults.
@@ -103,7 +126,7 @@ class Compiled:
             >>> Compiled.__call__.__name__
             '__call__'
         """
-        return self.evaluator(self.inputs(inputs or {}))["value"]
+        return self.evaluate(inputs or {})["value"]
 
     def expected(self, params: Mapping[str, Any] | None = None) -> float | None:
         """Expected number of events of an extended distribution (None otherwise).
@@ -115,7 +138,7 @@ class Compiled:
         if "expected" not in self.program.outputs:
             return None
         dummy = {o: np.zeros(1) for o in self.observables}
-        return float(np.ravel(self.evaluator(self.inputs({**dummy, **(params or {})}))["expected"])[0])
+        return float(np.ravel(self.evaluate({**dummy, **(params or {})})["expected"])[0])
 
     def nll(self, data: Mapping[str, Any], params: Mapping[str, Any] | None = None,
             weights: np.ndarray | None = None) -> float:
@@ -127,7 +150,7 @@ class Compiled:
         """
         if self.entry.kind == "likelihood":
             return float(self({**(params or {})}))
-        out = self.evaluator(self.inputs({**data, **(params or {})}))
+        out = self.evaluate({**data, **(params or {})})
         logs = np.log(out["value"])
         w = np.ones_like(logs) if weights is None else np.asarray(weights, dtype=float)
         total = -float(np.sum(w * logs))
@@ -225,7 +248,20 @@ def compile(module: Module, target: str = "interp", entry: str | None = None,
         roots["expected"] = e.expected
     keys = list(roots)
     bound = bind_observables([roots[k] for k in keys], domains)
-    lowered = run_pipeline(bound, optimize)
+    try:
+        lowered = run_pipeline(bound, optimize)
+    except (ArithmeticError, ValueError) as exc:  # a closed form or a bound that overflows on these domains
+        where = ", ".join(f"{o} in [{lo}, {hi}]" for o, (lo, hi) in domains.items())
+        raise UnsupportedFeature(f"cannot compile entry '{name}'{' for ' + where if where else ''}: "
+                                 f"{type(exc).__name__}: {exc}") from None
+    kept = leaves(lowered, "obs")
+    dropped = [o for o in obs_names if o not in kept]
+    if dropped and observables is not None:
+        raise FirmError(f"entry '{name}' does not depend on '{dropped[0]}'; its variables are: "
+                        + ", ".join(sorted({*leaves(lowered, "param"), *kept})))
+    if dropped:  # e.g. a polynomial density of degree 0: the normalisation pass cannot normalise a constant
+        raise UnsupportedFeature(f"entry '{name}' does not depend on its observable '{dropped[0]}' once "
+                                 "simplified; normalising a constant density is not supported yet")
     outputs = dict(zip(keys, lowered, strict=True))
     params = sorted(leaves(lowered, "param"))
     missing = [p for p in params if p not in module.parameters and p not in module.observables]

@@ -47,18 +47,22 @@ def format_path(path: Sequence[str | int]) -> str:
 class FormatError(FirmError):
     """Malformed input document; names the JSON path and, when known, the file.
 
+    Without a path or a file (a name passed to ``compile``, not read from a document) the message stands alone.
+
     Example:
         >>> str(FormatError("expected a number", path=("parameter_points", 0, "value"), file="m.json"))
         'm.json: parameter_points[0].value: expected a number'
+        >>> str(FormatError("unknown entry 'g'"))
+        "unknown entry 'g'"
     """
 
     def __init__(self, message: str, *, path: Sequence[str | int] = (), file: str | None = None) -> None:
         self.message = message
         self.path = tuple(path)
         self.file = file
-        where = format_path(self.path)
+        where = f"{format_path(self.path)}: " if self.path or file else ""
         prefix = f"{file}: " if file else ""
-        super().__init__(f"{prefix}{where}: {message}")
+        super().__init__(f"{prefix}{where}{message}")
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -30,6 +30,7 @@ from .errors import EvaluationError, UnsupportedFeature
 from .ir.module import Dataset
 from .ir.node import Node
 from .ir.types import DType
+from .library.integrals import RULES, SUMS
 from .numerics.quadrature import integrate_1d, integrate_2d
 
 Array = np.ndarray
@@ -193,7 +194,12 @@ def _normalize(scope: Scope, node: Node) -> Array:
     if z is None:
         names = sorted(f.free)
         dom = domains(f)
-        z = root.norms[id(node)] = integrate(root, f, names, [dom[n] for n in names])
+        rule = dict(node.attrs).get("rule", "")
+        if rule in SUMS and len(node.args) > 1 and node.args[1].op == "obs" and f.free == node.args[1].free:
+            lo, hi = dom[names[0]]  # a discrete density: its normalisation is a sum, not an integral
+            z = root.norms[id(node)] = root.value(RULES[rule](lo, hi, *node.args[1:]))
+        else:
+            z = root.norms[id(node)] = integrate(root, f, names, [dom[n] for n in names])
     return np.asarray(value / z)
 
 

@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError
 from ..ir import Module
-from .jsonread import read_json_file
+from .jsonread import Path_, read_json_file
 
 
-def detect_format(doc: Any) -> str:
-    """Which front-end reads ``doc``: "hs3", "pyhf" or "amplitude".
+def detect_format(doc: Any, file: str | None = None) -> str:
+    """Which front-end reads ``doc``: "hs3", "pyhf" or "amplitude"; errors name ``file``.
 
     Example:
         >>> detect_format({"channels": [], "measurements": [], "observations": [], "version": "1.0.0"})
         'pyhf'
     """
     if not isinstance(doc, dict):
-        raise FormatError(f"expected a JSON object at the top level, found {type(doc).__name__}")
+        kind = Path_(doc)._kind()
+        raise FormatError(f"expected a JSON object at the top level, found {kind}", file=file)
     if "channels" in doc and "measurements" in doc:
         return "pyhf"
     dists = doc.get("distributions")
@@ -34,7 +36,7 @@ def detect_format(doc: Any) -> str:
     if "metadata" in doc or "distributions" in doc or "functions" in doc:
         return "hs3"
     raise FormatError("cannot tell the format: expected an HS3 document (with 'metadata'), a pyhf workspace "
-                      "('channels', 'measurements') or an amplitude model")
+                      "('channels', 'measurements') or an amplitude model", file=file)
 
 
 def load(source: str | Path | dict[str, Any]) -> Module:
@@ -48,18 +50,24 @@ def load(source: str | Path | dict[str, Any]) -> Module:
 
     if isinstance(source, dict):
         doc, file = source, None
-        digest = hashlib.sha256(json.dumps(source, sort_keys=True, default=str).encode()).hexdigest()
+        try:
+            text = json.dumps(source, sort_keys=True, default=str)
+        except (TypeError, ValueError, RecursionError) as exc:  # keys of mixed types, cycles, deep nesting
+            raise FormatError(f"the model dict is not a JSON document: {exc}") from None
+        digest = hashlib.sha256(text.encode()).hexdigest()
+    elif not isinstance(source, str | PathLike):
+        raise FormatError(f"expected a file name or a JSON object (dict), found {type(source).__name__}")
     else:
         path = Path(source)
         if path.suffix == ".firmir":
             try:
                 text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
+            except (OSError, ValueError) as exc:  # ValueError: not UTF-8, or a NUL byte in the name
                 raise FormatError(f"cannot read file: {exc}", file=str(path)) from None
             return parse_module(text)
         doc, digest = read_json_file(path)
         file = str(path)
-    fmt = detect_format(doc)
+    fmt = detect_format(doc, file)
     if fmt == "hs3":
         from .hs3 import load_hs3
 

@@ -21,6 +21,10 @@ from ..errors import FirmError, FormatError
 MAX_BYTES = 256 * 1024 * 1024  # refuse documents larger than this, before parsing
 
 
+def _size(n: int) -> str:
+    return f"{n / 1e6:.0f} MB" if n >= 10**7 else f"{n} bytes"
+
+
 def read_json_text(text: str | bytes, file: str = "<string>") -> Any:
     """Parse JSON text; truncated, invalid or pathologically nested input becomes a FormatError.
 
@@ -31,8 +35,7 @@ def read_json_text(text: str | bytes, file: str = "<string>") -> Any:
         [1, 2]
     """
     if len(text) > MAX_BYTES:
-        raise FormatError(f"document is {len(text) / 1e6:.0f} MB, above the {MAX_BYTES / 1e6:.0f} MB limit",
-                          file=file)
+        raise FormatError(f"document is {_size(len(text))}, above the {_size(MAX_BYTES)} limit", file=file)
 
     def no_constants(name: str) -> Any:
         raise FormatError(f"'{name}' is not valid JSON (a number must be finite)", file=file)
@@ -94,7 +97,7 @@ def read_json_file(path: str | Path) -> tuple[Any, str]:
     try:
         size = p.stat().st_size
         if size > MAX_BYTES:
-            raise FormatError(f"file is {size / 1e6:.0f} MB, above the {MAX_BYTES / 1e6:.0f} MB limit", file=str(p))
+            raise FormatError(f"file is {_size(size)}, above the {_size(MAX_BYTES)} limit", file=str(p))
         data = p.read_bytes()
     except OSError as exc:
         raise FormatError(f"cannot read file: {exc.strerror or exc}", file=str(p)) from None

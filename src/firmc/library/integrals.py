@@ -129,29 +129,97 @@ def bernstein(lo: float, hi: float, x: Node, *coefs: Node) -> Node:
 
 
 def poisson_integer(lo: float, hi: float, x: Node, mean: Node) -> Node:
-    """Integral of the Poisson probability of floor(x) over [lo, hi] (RooPoisson without noRounding).
+    """Sum of the Poisson probabilities P(k) for the integers k = floor(lo) .. floor(hi) of the range, as
+    RooPoisson normalises (a sum over the integers in the range, which is this discrete density's
+    normalisation, not the integral of its step function). Returns 1 when the range covers mean +- 100 sqrt(mean),
+    as RooPoisson does.
 
-    Uses sum_{k=a}^{b-1} P(k) = Q(b, mean) - Q(a, mean), Q the regularised upper incomplete gamma.
+    Uses sum_{k=a}^{b-1} P(k) = Q(b, mean) - Q(a, mean), Q the regularised upper incomplete gamma, Q(0, .) = 0.
 
     Example:
         >>> poisson_integer(0.0, 10.0, None, const(3.0)).op
-        'sub'
+        'select'
     """
-    lo = max(lo, 0.0)
-    kmin, kmax = math.ceil(lo), math.floor(hi)
+    kmin, kmax = math.floor(max(lo, 0.0)), math.floor(hi) + 1
 
-    def cdf_below(k: int) -> Node:  # P(K < k)
+    def below(k: int) -> Node:  # P(K < k)
         return const(0.0) if k <= 0 else apply("gammaincc", const(float(k)), mean)
 
-    def prob(k: int) -> Node:
-        return apply("exp", k * apply("log", mean) - mean - math.lgamma(k + 1.0))
+    total = below(kmax) - below(kmin) if hi >= max(lo, 0.0) else const(0.0)
+    delta = 100.0 * apply("sqrt", mean)
+    wide = apply("and", apply("lt", const(max(lo, 0.0)), apply("max", mean - delta, const(0.0))),
+                 apply("gt", const(hi), mean + delta))
+    return apply("select", wide, const(1.0), total)
 
-    total = cdf_below(kmax) - cdf_below(kmin)
-    if kmin - lo > 0:
-        total = total + (kmin - lo) * prob(kmin - 1)
-    if hi - kmax > 0:
-        total = total + (hi - kmax) * prob(kmax)
-    return total
+
+def _gauss_piece(a: Node, b: Node, m0: Node, s: Node) -> Node:
+    """Integral of exp(-((m-m0)/s)^2/2) over [a, b] (b >= a)."""
+    w = s * SQRT2
+    return SQRT_PI_2 * s * (_erf((b - m0) / w) - _erf((a - m0) / w))
+
+
+def _tail_piece(ua: Node, ub: Node, alpha: Node, n: Node) -> Node:
+    """Integral of A (B + u)^-n over u in [ua, ub] (the tail beyond alpha, u >= alpha), A and B continuous with
+    the Gaussian core; n = 1 uses the logarithm (as ROOT does within 1e-5 of 1)."""
+    a = apply("abs", alpha)
+    b = n / a - a
+    big_a = apply("exp", n * apply("log", n / a) - 0.5 * a * a)
+    power = big_a / (n - 1.0) * (apply("pow", b + ua, 1.0 - n) - apply("pow", b + ub, 1.0 - n))
+    logs = big_a * (apply("log", b + ub) - apply("log", b + ua))
+    return apply("select", apply("lt", apply("abs", n - 1.0), const(1e-5)), logs, power)
+
+
+def _interval(lo: Node, hi: Node, a: Node, b: Node) -> tuple[Node, Node]:
+    """[lo, hi] intersected with [a, b], as an empty interval [x, x] when they do not meet."""
+    start = apply("min", apply("max", lo, a), hi)
+    return start, apply("max", start, apply("min", hi, b))
+
+
+def crystal_ball(lo: float, hi: float, m: Node, m0: Node, sl: Node, sr: Node, al: Node, nl: Node, ar: Node,
+                 nr: Node) -> Node:
+    """Integral of the double-sided Crystal Ball (RooCrystalBall), piece by piece: left tail, the two halves of
+    the core, right tail.
+
+    Example:
+        >>> one = const(1.0)
+        >>> crystal_ball(-5.0, 5.0, None, const(0.0), one, one, one, const(2.0), one, const(2.0)).op
+        'add'
+    """
+    lo_n, hi_n = const(lo), const(hi)
+    ninf, pinf = const(-math.inf), const(math.inf)
+    m_left, m_right = m0 - apply("abs", al) * sl, m0 + apply("abs", ar) * sr
+    a, b = _interval(lo_n, hi_n, ninf, m_left)
+    left = sl * _tail_piece(-(b - m0) / sl, -(a - m0) / sl, al, nl)
+    a, b = _interval(lo_n, hi_n, m_left, m0)
+    core_l = _gauss_piece(a, b, m0, sl)
+    a, b = _interval(lo_n, hi_n, m0, m_right)
+    core_r = _gauss_piece(a, b, m0, sr)
+    a, b = _interval(lo_n, hi_n, m_right, pinf)
+    right = sr * _tail_piece((a - m0) / sr, (b - m0) / sr, ar, nr)
+    return left + core_l + core_r + right
+
+
+def cb_shape(lo: float, hi: float, m: Node, m0: Node, s: Node, alpha: Node, n: Node) -> Node:
+    """Integral of the single-sided Crystal Ball (RooCBShape): the tail is left of the core for alpha > 0 and
+    right of it for alpha < 0.
+
+    Example:
+        >>> cb_shape(-5.0, 5.0, None, const(0.0), const(1.0), const(1.0), const(2.0)).op
+        'select'
+    """
+    lo_n, hi_n = const(lo), const(hi)
+    ninf, pinf = const(-math.inf), const(math.inf)
+    a_abs = apply("abs", alpha)
+    m_left, m_right = m0 - a_abs * s, m0 + a_abs * s
+    a, b = _interval(lo_n, hi_n, ninf, m_left)
+    left_tail = s * _tail_piece(-(b - m0) / s, -(a - m0) / s, a_abs, n)
+    a, b = _interval(lo_n, hi_n, m_left, pinf)
+    left_version = left_tail + _gauss_piece(a, b, m0, s)
+    a, b = _interval(lo_n, hi_n, m_right, pinf)
+    right_tail = s * _tail_piece((a - m0) / s, (b - m0) / s, a_abs, n)
+    a, b = _interval(lo_n, hi_n, ninf, m_right)
+    right_version = right_tail + _gauss_piece(a, b, m0, s)
+    return apply("select", apply("lt", alpha, const(0.0)), right_version, left_version)
 
 
 def landau(lo: float, hi: float, x: Node, mean: Node, sigma: Node) -> Node:
@@ -176,4 +244,10 @@ RULES: dict[str, Rule] = {
     "chebychev": chebychev,
     "bernstein": bernstein,
     "poisson_integer": poisson_integer,
+    "crystal_ball": crystal_ball,
+    "cb_shape": cb_shape,
 }
+
+#: rules that *define* the normalisation (sums over the integers of a discrete density), used by the
+#: interpreter at every optimisation level rather than approximating an integral
+SUMS = frozenset({"poisson_integer"})

@@ -203,7 +203,9 @@ def crystal_ball(m: Node, m0: Node, sigma_l: Node, sigma_r: Node, alpha_l: Node 
         shape = _select(apply("gt", t, alpha_r), _tail(t, alpha_r, n_r), shape)
     if alpha_l is not None and n_l is not None:
         shape = _select(apply("lt", t, -alpha_l), _tail(-t, alpha_l, n_l), shape)
-    return normalized(shape)
+    if alpha_l is None or n_l is None or alpha_r is None or n_r is None:
+        return normalized(shape)
+    return normalized(shape, "crystal_ball", m, m0, sigma_l, sigma_r, alpha_l, n_l, alpha_r, n_r)
 
 
 def _tail(t: Node, alpha: Node, n: Node) -> Node:
@@ -225,7 +227,7 @@ def cb_shape(m: Node, m0: Node, sigma: Node, alpha: Node, n: Node) -> Node:
     t = _select(apply("lt", alpha, const(0.0)), -t0, t0)
     a = apply("abs", alpha)
     shape = _select(apply("ge", t, -a), _exp(-0.5 * (t * t)), _tail(-t, a, n))
-    return normalized(shape)
+    return normalized(shape, "cb_shape", m, m0, sigma, alpha, n)
 
 
 def argus(m: Node, m0: Node, c: Node, p: Node) -> Node:

@@ -28,7 +28,7 @@ def choice(n: Node) -> str:
     f = n.args[0]
     if not f.free:
         return "none"
-    rule = n.attr("rule")
+    rule = dict(n.attrs).get("rule", "")
     x = n.args[1] if len(n.args) > 1 else None
     if rule and x is not None and x.op == "obs" and f.free == x.free:
         return f"closed form {rule}"
@@ -59,7 +59,7 @@ def lower_normalisation(roots: Sequence[Node]) -> list[Node]:
         if how.startswith("closed form"):
             x = args[1]
             lo, hi = dom[x.attr("name")]
-            return f / RULES[n.attr("rule")](lo, hi, *args[1:])
+            return f / RULES[dict(n.attrs)["rule"]](lo, hi, *args[1:])
         names = sorted(f.free)
         bounds = [b for name in names for b in dom[name]]
         return f / apply("integral", f, *[_c(b) for b in bounds], vars=tuple(names))

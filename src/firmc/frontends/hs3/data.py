@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,16 +33,21 @@ if TYPE_CHECKING:
 DATA_TYPES = ("unbinned", "binned", "point")
 
 
+MAX_BINS = 10_000_000  # per axis of data without a list of contents (there, the number of contents bounds it)
+
+
 def _axes(item: Path_) -> list[tuple[str, np.ndarray | None, float, float, Path_]]:
     """(name, edges or None, min, max, path) per axis."""
-    out = []
+    out: list[tuple[str, np.ndarray | None, float, float, Path_]] = []
+    contents = item.value.get("contents") if isinstance(item.value, dict) else None
+    max_bins = max(len(contents), 1) if isinstance(contents, list) else MAX_BINS
     for ax in item.get("axes"):
         name = ax.get("name").string()
         if ax.has("edges"):
-            edges = np.array([e.number() for e in ax.get("edges")], dtype=float)
-            if len(edges) < 2 or np.any(np.diff(edges) <= 0):
+            given = np.array([e.number() for e in ax.get("edges")], dtype=float)
+            if len(given) < 2 or np.any(np.diff(given) <= 0):
                 raise ax.get("edges").error("edges must be increasing, at least two")
-            out.append((name, edges, float(edges[0]), float(edges[-1]), ax))
+            out.append((name, given, float(given[0]), float(given[-1]), ax))
             continue
         lo, hi = ax.get("min").bound() if ax.has("min") else -np.inf, \
             ax.get("max").bound() if ax.has("max") else np.inf
@@ -50,11 +56,51 @@ def _axes(item: Path_) -> list[tuple[str, np.ndarray | None, float, float, Path_
             nb = ax.get("nbins").integer()
             if nb < 1:
                 raise ax.get("nbins").error("nbins must be at least 1")
+            if nb > max_bins:
+                raise ax.get("nbins").error(f"nbins {nb:.6g} is more than the {max_bins} bins the data can have")
             if not (np.isfinite(lo) and np.isfinite(hi)):
                 raise ax.error("a binned axis needs finite min and max")
             edges = np.linspace(lo, hi, nb + 1)
         out.append((name, edges, lo, hi, ax))
     return out
+
+
+def _finite(v: object) -> bool:
+    """A JSON number (not a boolean) that is a finite float."""
+    return (type(v) is float and math.isfinite(v)) or (type(v) is int and -1e308 < v < 1e308)
+
+
+def _numbers(p: Path_, width: int | None = None) -> np.ndarray:
+    """The list at ``p`` as finite floats, or (``width`` given) as rows of ``width`` numbers.
+
+    Plain checks over the raw values (large data sets); a bad item is read through :class:`Path_`, so that
+    the error names its JSON path.
+
+    Example:
+        >>> _numbers(Path_([[1, 2], [3, 4]]), 2).tolist()
+        [[1.0, 2.0], [3.0, 4.0]]
+    """
+    v = p.value
+    if not isinstance(v, list):
+        p.items()  # raises: expected a list
+    shape = (len(v),) if width is None else (len(v), width)
+    good = all(_finite(x) for x in v) if width is None else \
+        all(type(r) is list and len(r) == width and all(_finite(x) for x in r) for r in v)
+    if good:
+        return np.array(v, dtype=float).reshape(shape)
+    arr = np.empty(shape)
+    for i, x in enumerate(v):
+        if width is None:
+            arr[i] = x if _finite(x) else p.child(i, x).number()
+        elif type(x) is list and len(x) == width and all(_finite(y) for y in x):
+            arr[i] = x
+        else:
+            row = p.child(i, x)
+            vals = row.items()
+            if len(vals) != width:
+                raise row.error(f"an entry needs {width} values (one per axis), found {len(vals)}")
+            arr[i] = [y.number() for y in vals]
+    return arr
 
 
 def data_axes(root: Path_) -> dict[str, tuple[float, float, Path_]]:
@@ -87,19 +133,13 @@ def _dataset(item: Path_) -> Dataset:
         return Dataset(name, cols, None, "point")
     axes = _axes(item)
     if kind == "unbinned":
-        rows = item.get("entries").items()
-        arr = np.empty((len(rows), len(axes)))
-        for i, row in enumerate(rows):
-            vals = row.items()
-            if len(vals) != len(axes):
-                raise row.error(f"an entry needs {len(axes)} values (one per axis), found {len(vals)}")
-            arr[i] = [v.number() for v in vals]
+        arr = _numbers(item.get("entries"), len(axes))
         weights = None
         if item.has("weights"):
-            weights = np.array([w.number() for w in item.get("weights")], dtype=float)
-            if len(weights) != len(rows):
-                raise item.get("weights").error(f"{len(weights)} weights for {len(rows)} entries")
-        for j, (ax_name, _, lo, hi, ax) in enumerate(axes):
+            weights = _numbers(item.get("weights"))
+            if len(weights) != len(arr):
+                raise item.get("weights").error(f"{len(weights)} weights for {len(arr)} entries")
+        for j, (ax_name, _, lo, hi, _ax) in enumerate(axes):
             outside = (arr[:, j] < lo) | (arr[:, j] > hi)
             if np.any(outside):
                 k = int(np.argmax(outside))
@@ -113,9 +153,9 @@ def _dataset(item: Path_) -> Dataset:
             raise ax.error(f"binned axis '{ax_name}' needs 'nbins' (with min, max) or 'edges'")
         edges_list.append(edges)
     shape = tuple(len(e) - 1 for e in edges_list)
-    contents = np.array([c.number() for c in item.get("contents")], dtype=float)
-    if contents.size != int(np.prod(shape)):
-        raise item.get("contents").error(f"{contents.size} contents for {int(np.prod(shape))} bins")
+    contents = _numbers(item.get("contents"))
+    if contents.size != math.prod(shape):
+        raise item.get("contents").error(f"{contents.size} contents for {math.prod(shape)} bins")
     centres = np.meshgrid(*[(e[1:] + e[:-1]) / 2 for e in edges_list], indexing="ij")
     cols = {a[0]: c.ravel() for a, c in zip(axes, centres, strict=True)}
     return Dataset(name, cols, contents, "binned", {a[0]: (a[2], a[3]) for a in axes})
@@ -183,7 +223,7 @@ def read_likelihoods(root: Path_, m: Module, loader: Loader) -> None:
     for item in liks.items() if liks else []:
         name = item.get("name").string()
         dists = item.get("distributions").items()
-        blocked = [str(d.value) for d in dists if d.value in loader.deferred]
+        blocked = [d.value for d in dists if isinstance(d.value, str) and d.value in loader.deferred]
         if blocked:
             m.unsupported[name] = f"likelihood uses '{blocked[0]}': {loader.deferred[blocked[0]]}"
             continue

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ...errors import FirmError, FormatError, UnknownName, UnsupportedFeature, did_you_mean
+from ...errors import FirmError, FormatError, IRError, UnknownName, UnsupportedFeature, did_you_mean
 from ...ir import Entry, Module, Node, Observable, Parameter, const, obs, param
 from ..expr import Dialect, ParsedExpression, build_expression, parse_expression
 from ..jsonread import Path_
@@ -130,7 +130,7 @@ class Obj:
         """
         p = self.path.get(key)
         parsed = self.loader.parse(p)
-        return build_expression(parsed, lambda name: self.loader.ref(p.child(key, name), expr=True))
+        return build_expression(parsed, lambda name: self.loader.ref(Path_(name, p.path, p.file), expr=True))
 
     def referenced(self, key: str) -> tuple[TypeSpec, Obj]:
         """The type and fields of the object named in field ``key`` (for builders that need its parameters).
@@ -261,7 +261,7 @@ class Loader:
                                       f"found {type(v.value).__name__}")
             elif f.kind == "expr":
                 parsed = self.parse(p)
-                out.extend(p.child(f.name, n) for n in parsed.names)
+                out.extend(Path_(n, p.path, p.file) for n in parsed.names)  # a name at the expression's path
         return out
 
     # -------------------------------------------------------------------------------------------- ordering
@@ -419,6 +419,8 @@ class Loader:
             spec, item = self.objects[name]
             try:
                 node = spec.build(Obj(self, spec, item, name))
+            except IRError as exc:  # e.g. an empty list where the op needs arguments: say where
+                raise item.error(f"cannot build {spec.name} '{name}': {exc}") from None
             except FirmError:
                 raise
             except (ValueError, ZeroDivisionError, OverflowError, TypeError, KeyError, IndexError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,3 +17,19 @@ def corpus() -> Path:
     if not CORPUS_DIR.is_dir():
         pytest.skip(f"shared corpus not found at {CORPUS_DIR}")
     return CORPUS_DIR
+
+
+def precise_root() -> Any:
+    """ROOT in batch mode, quiet, with its integrators raised to 1e-13 relative so that values compare to 1e-9."""
+    root = pytest.importorskip("ROOT")
+    root.gROOT.SetBatch(True)
+    root.RooMsgService.instance().setGlobalKillBelow(root.RooFit.WARNING)
+    cfg = root.RooAbsReal.defaultIntegratorConfig()
+    cfg.setEpsRel(1e-13)
+    cfg.setEpsAbs(1e-15)
+    cfg.method1D().setLabel("RooAdaptiveGaussKronrodIntegrator1D")
+    cfg.getConfigSection("RooAdaptiveGaussKronrodIntegrator1D").setRealValue("maxSeg", 1000)
+    nd = cfg.getConfigSection("RooAdaptiveIntegratorND")
+    for key in ("maxEval2D", "maxEval3D", "maxEvalND"):
+        nd.setRealValue(key, 1e8)
+    return root

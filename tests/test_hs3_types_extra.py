@@ -15,6 +15,7 @@ import pytest
 from scipy import integrate, special, stats
 
 import firmc.frontends as fe
+from conftest import precise_root
 from firmc.compiler import compile
 from firmc.errors import FirmError
 
@@ -43,14 +44,7 @@ def run(d: dict[str, Any], entry: str, obs: Sequence[str], values: dict[str, Any
 # --------------------------------------------------------------------------------- ROOT (live) helpers
 @pytest.fixture(scope="module")
 def root() -> Any:
-    ROOT = pytest.importorskip("ROOT")
-    ROOT.gROOT.SetBatch(True)
-    ROOT.RooMsgService.instance().setGlobalKillBelow(ROOT.RooFit.WARNING)
-    cfg = ROOT.RooAbsReal.defaultIntegratorConfig()
-    cfg.setEpsRel(1e-13)
-    cfg.setEpsAbs(1e-15)
-    cfg.method1D().setLabel("RooAdaptiveGaussKronrodIntegrator1D")
-    return ROOT
+    return precise_root()
 
 
 def root_values(ROOT: Any, d: dict[str, Any], name: str, obs: Sequence[str],

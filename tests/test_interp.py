@@ -77,3 +77,26 @@ def test_root_integer_division_and_approx_equality():
 def test_missing_values_are_reported():
     with pytest.raises(EvaluationError, match="no value given for parameter 'a'"):
         evaluate([param("a")], {})
+
+
+def test_temporary_nodes_do_not_alias_in_the_cache():
+    """Regression: the interpreter cached values by id(); nodes built during evaluation (the Poisson sum rule)
+    were freed and their ids reused, so a product of two Poisson densities took a stale normalisation."""
+    from scipy import stats
+
+    import firmc
+
+    doc = {"metadata": {"hs3_version": "0.2"},
+           "distributions": [{"name": "p", "type": "poisson_dist", "x": "n", "mean": "lam", "integer": True},
+                             {"name": "q", "type": "poisson_dist", "x": "m", "mean": "lam2", "integer": True},
+                             {"name": "pq", "type": "product_dist", "factors": ["p", "q"]}],
+           "domains": [{"name": "d", "type": "product_domain", "axes": [{"name": "n", "min": 0, "max": 50},
+                                                                       {"name": "m", "min": 0, "max": 50}]}],
+           "parameter_points": [{"name": "a", "parameters": [{"name": "lam", "value": 4.4},
+                                                             {"name": "lam2", "value": 5.0}]}]}
+    m = firmc.load(doc)
+    want = stats.poisson.pmf(3, 4.4) * stats.poisson.pmf(2, 5.0) / (stats.poisson.cdf(50, 4.4)
+                                                                     * stats.poisson.cdf(50, 5.0))
+    for optimize in (0, 1):
+        got = firmc.compile(m, entry="pq", optimize=optimize)({"n": np.array([3.0]), "m": np.array([2.0])})
+        assert got[0] == pytest.approx(want, rel=1e-13)

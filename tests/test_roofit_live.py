@@ -36,6 +36,7 @@ import numpy as np
 import pytest
 
 import firmc.frontends as fe
+from conftest import precise_root
 from firmc.compiler import compile
 
 pytestmark = pytest.mark.live
@@ -49,16 +50,7 @@ N_POINTS = 5
 
 @pytest.fixture(scope="module", autouse=True)
 def _root_setup() -> None:
-    ROOT.gROOT.SetBatch(True)
-    ROOT.RooMsgService.instance().setGlobalKillBelow(ROOT.RooFit.WARNING)
-    cfg = ROOT.RooAbsReal.defaultIntegratorConfig()
-    cfg.setEpsRel(1e-13)
-    cfg.setEpsAbs(1e-15)
-    cfg.method1D().setLabel("RooAdaptiveGaussKronrodIntegrator1D")
-    cfg.getConfigSection("RooAdaptiveGaussKronrodIntegrator1D").setRealValue("maxSeg", 1000)
-    nd = cfg.getConfigSection("RooAdaptiveIntegratorND")
-    for key in ("maxEval2D", "maxEval3D", "maxEvalND"):
-        nd.setRealValue(key, 1e8)
+    precise_root()
 
 
 # --- the model generator -----------------------------------------------------------------------------

@@ -59,8 +59,8 @@ class Scope:
             parent.datasets if parent else {})
         self.parent = parent
         self.bound = bound
-        self.cache: dict[int, Array] = {}
-        self.norms: dict[int, Array] = {}
+        self.cache: dict[Node, Array] = {}  # keyed by the node itself: it stays alive, its id is not reused
+        self.norms: dict[Node, Array] = {}
 
     @property
     def root(self) -> Scope:
@@ -87,7 +87,7 @@ class Scope:
         stack: list[tuple[Node, bool]] = [(root, False)]
         while stack:
             node, ready = stack.pop()
-            key = id(node)
+            key = node
             if key in cache:
                 continue
             if self.parent is not None and not (node.free & self.bound):
@@ -97,8 +97,8 @@ class Scope:
                 cache[key] = self._compute(node)
                 continue
             stack.append((node, True))
-            stack.extend((a, False) for a in node.args if id(a) not in cache)
-        return cache[id(root)]
+            stack.extend((a, False) for a in node.args if a not in cache)
+        return cache[root]
 
     def _from_parent(self, node: Node) -> Array:
         assert self.parent is not None
@@ -116,7 +116,7 @@ class Scope:
             return np.asarray(special(self, node))
         fn = node.opdef.numpy
         assert fn is not None, op
-        out = np.asarray(fn(*(self.cache[id(a)] for a in node.args)))
+        out = np.asarray(fn(*(self.cache[a] for a in node.args)))
         want = _NUMPY_KIND[node.type.dtype]
         return out if out.dtype.kind in want else out.astype(_CAST[node.type.dtype])
 
@@ -190,16 +190,16 @@ def _normalize(scope: Scope, node: Node) -> Array:
     if not f.free:
         return value
     root = scope.root
-    z = root.norms.get(id(node))
+    z = root.norms.get(node)
     if z is None:
         names = sorted(f.free)
         dom = domains(f)
         rule = dict(node.attrs).get("rule", "")
         if rule in SUMS and len(node.args) > 1 and node.args[1].op == "obs" and f.free == node.args[1].free:
             lo, hi = dom[names[0]]  # a discrete density: its normalisation is a sum, not an integral
-            z = root.norms[id(node)] = root.value(RULES[rule](lo, hi, *node.args[1:]))
+            z = root.norms[node] = root.value(RULES[rule](lo, hi, *node.args[1:]))
         else:
-            z = root.norms[id(node)] = integrate(root, f, names, [dom[n] for n in names])
+            z = root.norms[node] = integrate(root, f, names, [dom[n] for n in names])
     return np.asarray(value / z)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..ir import Node, obs, param, rewrite
+from ..ir import Node, obs, param, rewrite, walk
 
 
 def bind_observables(roots: Sequence[Node], observables: Mapping[str, tuple[float, float]]) -> list[Node]:
@@ -27,6 +27,8 @@ def bind_observables(roots: Sequence[Node], observables: Mapping[str, tuple[floa
     """
 
     free = frozenset().union(*(r.free for r in roots))
+    # variables that an integral node integrates over stay observables: demoting them would integrate a constant
+    integrated = {v for n in walk(list(roots)) if n.op == "integral" for v in n.attr("vars")}
 
     def rule(n: Node, args: tuple[Node, ...]) -> Node | None:
         if n.op not in ("obs", "param"):
@@ -35,6 +37,8 @@ def bind_observables(roots: Sequence[Node], observables: Mapping[str, tuple[floa
         if name in observables:
             lo, hi = observables[name]
             return obs(name, lo, hi)
+        if n.op == "obs" and name in integrated:
+            return None
         return param(name) if name in free else None
 
     return rewrite(roots, rule)

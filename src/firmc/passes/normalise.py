@@ -59,7 +59,7 @@ def lower_normalisation(roots: Sequence[Node]) -> list[Node]:
         if how.startswith("closed form"):
             x = args[1]
             lo, hi = dom[x.attr("name")]
-            return f / RULES[dict(n.attrs)["rule"]](lo, hi, *args[1:])
+            return f / RULES[str(dict(n.attrs)["rule"])](lo, hi, *args[1:])
         names = sorted(f.free)
         bounds = [b for name in names for b in dom[name]]
         return f / apply("integral", f, *[_c(b) for b in bounds], vars=tuple(names))

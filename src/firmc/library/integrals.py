@@ -140,11 +140,13 @@ def poisson_integer(lo: float, hi: float, x: Node, mean: Node) -> Node:
         >>> poisson_integer(0.0, 10.0, None, const(3.0)).op
         'select'
     """
-    kmin, kmax = math.floor(max(lo, 0.0)), math.floor(hi) + 1
-
     def below(k: int) -> Node:  # P(K < k)
         return const(0.0) if k <= 0 else apply("gammaincc", const(float(k)), mean)
 
+    kmin = math.floor(max(lo, 0.0))
+    if math.isinf(hi):
+        return 1.0 - below(kmin)
+    kmax = math.floor(hi) + 1
     total = below(kmax) - below(kmin) if hi >= max(lo, 0.0) else const(0.0)
     delta = 100.0 * apply("sqrt", mean)
     wide = apply("and", apply("lt", const(max(lo, 0.0)), apply("max", mean - delta, const(0.0))),

@@ -649,11 +649,6 @@ NUMERIC_LIMIT_CASES: list[tuple[str, dict[str, Any], type[FirmError], tuple[str,
         "distributions": [{"name": "p", "type": "polynomial_dist", "x": "x", "coefficients": [1.0, 0.5, 0.1]}],
         "domains": [{"name": "d", "type": "product_domain", "axes": [{"name": "x", "min": -1, "max": 1e300}]}]},
      UnsupportedFeature, ("cannot compile entry 'p' for x in [-1.0, 1e+300]", "OverflowError")),
-    ("integer Poisson over [0, inf)", {
-        "metadata": {"hs3_version": "0.2"},
-        "distributions": [{"name": "pois", "type": "poisson_dist", "x": "n", "mean": 3.0, "integer": True}],
-        "domains": [{"name": "d", "type": "product_domain", "axes": [{"name": "n", "min": 0}]}]},
-     UnsupportedFeature, ("cannot compile entry 'pois' for n in [0.0, inf]",)),
     ("2-D normal on a half-infinite box", {
         "metadata": {"hs3_version": "0.2"},
         "distributions": [{"name": "mvg", "type": "multivariate_normal_dist", "x": ["x1", "x2"],

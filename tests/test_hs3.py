@@ -120,3 +120,12 @@ def test_op_table_in_docs_is_current():
 
     text = (Path(__file__).parents[1] / "docs" / "ops.md").read_text(encoding="utf-8")
     assert text == markdown_ops(), "run: .venv/bin/python scripts/gen_docs.py"
+
+
+def test_integer_poisson_over_an_unbounded_range():
+    doc = {"metadata": {"hs3_version": "0.2"},
+           "distributions": [{"name": "p", "type": "poisson_dist", "x": "n", "mean": "lam", "integer": True}],
+           "domains": [{"name": "d", "type": "product_domain", "axes": [{"name": "n", "min": 2}]}],
+           "parameter_points": [{"name": "a", "parameters": [{"name": "lam", "value": 4.4}]}]}
+    got = firmc.compile(firmc.load(doc), entry="p")({"n": np.array([3.0])})[0]
+    assert got == pytest.approx(stats.poisson.pmf(3, 4.4) / stats.poisson.sf(1, 4.4), rel=1e-13)

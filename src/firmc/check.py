@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .backends import available_targets
-from .compiler import Compiled, compile
+from .compiler import Compiled, compile, domain_of
 from .errors import FirmError
 from .ir import Module
 
@@ -85,8 +85,7 @@ def sample_points(f: Compiled, n: int = 64, seed: int = 1) -> dict[str, np.ndarr
     out: dict[str, np.ndarray] = {}
     m = f.module
     for o in f.observables:
-        lo, hi = (m.observables[o].min, m.observables[o].max) if o in m.observables else \
-            (m.parameters[o].min, m.parameters[o].max)
+        lo, hi = domain_of(m, o)
         if not math.isfinite(lo) or not math.isfinite(hi):
             centre = 0.0 if not (math.isfinite(lo) or math.isfinite(hi)) else (lo if math.isfinite(lo) else hi)
             lo, hi = (max(lo, centre - 10.0), min(hi, centre + 10.0))

@@ -24,7 +24,7 @@ import numpy as np
 from . import __version__
 from .backends import Artifact, Evaluator, Program, get_backend
 from .errors import EvaluationError, FirmError, UnknownName, UnsupportedFeature
-from .ir import Entry, Module, Node, Parameter, leaves
+from .ir import Entry, Module, Node, Parameter, leaves, walk
 from .passes.bind import bind_observables
 from .passes.pipeline import run_pipeline
 
@@ -41,8 +41,6 @@ def default_entry(m: Module) -> str:
     liks = [e.name for e in m.entries.values() if e.kind == "likelihood"]
     if len(liks) == 1:
         return liks[0]
-    from .ir import walk
-
     inner = {id(n) for e in m.entries.values() for n in walk([e.expr]) if n is not e.expr}
     tops = [e.name for e in m.entries.values() if e.kind == "distribution" and id(e.expr) not in inner]
     if len(tops) == 1:
@@ -200,7 +198,14 @@ class Compiled:
         return paths
 
 
-def _domain(m: Module, name: str) -> tuple[float, float]:
+def domain_of(m: Module, name: str) -> tuple[float, float]:
+    """Domain of an observable (or of a parameter used as one).
+
+    Example:
+        >>> from firmc.ir import Module, Observable
+        >>> domain_of(Module(observables={"x": Observable("x", 0.0, 1.0)}), "x")
+        (0.0, 1.0)
+    """
     if name in m.observables:
         return m.observables[name].min, m.observables[name].max
     if name in m.parameters:
@@ -242,7 +247,7 @@ def compile(module: Module, target: str = "interp", entry: str | None = None,
     obs_names = tuple(observables) if observables is not None else e.observables
     if e.kind == "likelihood" and observables:
         raise FirmError(f"entry '{name}' is a likelihood; its observables are bound to its data")
-    domains = {o: _domain(module, o) for o in obs_names}
+    domains = {o: domain_of(module, o) for o in obs_names}
     roots: dict[str, Node] = {"value": e.expr}
     if e.expected is not None:
         roots["expected"] = e.expected
@@ -269,7 +274,7 @@ def compile(module: Module, target: str = "interp", entry: str | None = None,
         raise FirmError(f"entry '{name}' uses '{missing[0]}', which the model does not declare")
     parameters = {p: module.parameters[p] if p in module.parameters else _observable_as_parameter(module, p)
                   for p in params}
-    used = {d.attr("dataset") for r in lowered for d in _walk(r) if d.op == "datasum"}
+    used = {d.attr("dataset") for d in walk(lowered) if d.op == "datasum"}
     program = Program(name, outputs, obs_names, tuple(params), {k: module.datasets[k] for k in sorted(used)},
                       header(module, target, name, command), parameters)
     backend = get_backend(target)
@@ -280,9 +285,3 @@ def compile(module: Module, target: str = "interp", entry: str | None = None,
 def _observable_as_parameter(m: Module, name: str) -> Parameter:
     o = m.observables[name]
     return Parameter(name, o.value if o.value is not None else math.nan, o.min, o.max)
-
-
-def _walk(root: Node) -> list[Node]:
-    from .ir import walk
-
-    return list(walk([root]))

@@ -28,7 +28,7 @@ import numpy as np
 
 from .errors import EvaluationError, UnsupportedFeature
 from .ir.module import Dataset
-from .ir.node import Node
+from .ir.node import Node, domains
 from .ir.types import DType
 from .library.integrals import RULES, SUMS
 from .numerics.quadrature import integrate_1d, integrate_2d
@@ -169,19 +169,6 @@ def _integral(scope: Scope, node: Node) -> Array:
     names = node.attr("vars")
     b = [_scalar(scope, a, "integration bound") for a in node.args[1:]]
     return integrate(scope, node.args[0], names, list(zip(b[::2], b[1::2], strict=True)))
-
-
-def domains(f: Node) -> dict[str, tuple[float, float]]:
-    """Domain of every observable leaf under ``f``, by name.
-
-    Example:
-        >>> from firmc.ir import obs
-        >>> domains(obs("x", 0.0, 2.0) + 1.0)
-        {'x': (0.0, 2.0)}
-    """
-    from .ir.node import walk
-
-    return {n.attr("name"): (n.attr("lo"), n.attr("hi")) for n in walk([f]) if n.op == "obs"}
 
 
 def _normalize(scope: Scope, node: Node) -> Array:

@@ -8,7 +8,7 @@ Example:
 """
 
 from .module import Dataset, Entry, Module, Observable, Parameter, Validation
-from .node import Node, apply, const, leaves, lift, obs, param, walk
+from .node import Node, apply, const, domains, leaves, lift, obs, param, walk
 from .ops import OPS, OpDef
 from .rewrite import rewrite
 from .text import parse_module, print_module
@@ -17,6 +17,6 @@ from .verify import verify, verify_node
 
 __all__ = [
     "OPS", "DType", "Dataset", "Entry", "Module", "Node", "Observable", "OpDef", "Parameter", "Type",
-    "Validation", "Var", "apply", "const", "leaves", "lift", "obs", "param", "parse_module", "print_module",
+    "Validation", "Var", "apply", "const", "domains", "leaves", "lift", "obs", "param", "parse_module", "print_module",
     "rewrite", "verify", "verify_node", "walk",
 ]

@@ -249,6 +249,16 @@ def walk(roots: Sequence[Node]) -> Iterator[Node]:
         stack.extend((a, False) for a in reversed(node.args) if id(a) not in seen)
 
 
+def domains(root: Node) -> dict[str, tuple[float, float]]:
+    """Domain of every observable leaf under ``root``, by name.
+
+    Example:
+        >>> domains(obs("x", 0.0, 2.0) + 1.0)
+        {'x': (0.0, 2.0)}
+    """
+    return {n.attr("name"): (n.attr("lo"), n.attr("hi")) for n in walk([root]) if n.op == "obs"}
+
+
 def leaves(roots: Sequence[Node], op: str) -> dict[str, Node]:
     """The leaf nodes of kind ``op`` ("param" or "obs") reachable from ``roots``, by name.
 

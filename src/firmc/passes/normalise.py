@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..ir import Node, apply, rewrite, walk
+from ..ir import Node, apply, domains, rewrite
 from ..library.integrals import RULES
 
 
@@ -35,10 +35,6 @@ def choice(n: Node) -> str:
     return f"quadrature over {sorted(f.free)}"
 
 
-def _domains(f: Node) -> dict[str, tuple[float, float]]:
-    return {n.attr("name"): (n.attr("lo"), n.attr("hi")) for n in walk([f]) if n.op == "obs"}
-
-
 def lower_normalisation(roots: Sequence[Node]) -> list[Node]:
     """Replace every ``normalize`` node by ``f / integral``.
 
@@ -55,7 +51,7 @@ def lower_normalisation(roots: Sequence[Node]) -> list[Node]:
         how = choice(Node.make(n.op, args, n.attrs))
         if how == "none":
             return f
-        dom = _domains(f)
+        dom = domains(f)
         if how.startswith("closed form"):
             x = args[1]
             lo, hi = dom[x.attr("name")]

@@ -174,9 +174,11 @@ def _abs_moment(a: Fraction, b: Fraction, k: int) -> Fraction:
     return prim(b) - prim(a)
 
 
+# subnormal coefficients (found by a fresh hypothesis database) carry fewer than 53 bits: relative 1e-12 is
+# not representable there, so the property is stated for normal floats
 @settings(max_examples=300, deadline=None)
 @given(
-    coeffs=st.lists(st.floats(-10.0, 10.0, allow_nan=False), min_size=1, max_size=16),
+    coeffs=st.lists(st.floats(-10.0, 10.0, allow_nan=False, allow_subnormal=False), min_size=1, max_size=16),
     a=st.floats(-5.0, 5.0, allow_nan=False),
     width=st.floats(1e-3, 10.0, allow_nan=False),
 )

@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -53,8 +54,10 @@ class Scope:
     """
 
     def __init__(self, env: Mapping[str, Any], datasets: Mapping[str, Dataset] | None = None,
-                 parent: Scope | None = None, bound: frozenset[str] = frozenset()) -> None:
+                 parent: Scope | None = None, bound: frozenset[str] = frozenset(),
+                 profile: Counter[str] | None = None) -> None:
         self.env = env
+        self.profile = profile if profile is not None else (parent.profile if parent else None)
         self.datasets: Mapping[str, Dataset] = datasets if datasets is not None else (
             parent.datasets if parent else {})
         self.parent = parent
@@ -117,6 +120,8 @@ class Scope:
         fn = node.opdef.numpy
         assert fn is not None, op
         out = np.asarray(fn(*(self.cache[a] for a in node.args)))
+        if self.profile is not None:
+            self.profile[op if out.ndim == 0 else op + "/event"] += 1
         want = _NUMPY_KIND[node.type.dtype]
         return out if out.dtype.kind in want else out.astype(_CAST[node.type.dtype])
 
@@ -210,16 +215,18 @@ _LAZY: dict[str, Any] = {"integral": _integral, "normalize": _normalize, "datasu
 
 
 def evaluate(roots: Sequence[Node], env: Mapping[str, Any],
-             datasets: Mapping[str, Dataset] | None = None) -> list[Array]:
+             datasets: Mapping[str, Dataset] | None = None, profile: Counter[str] | None = None) -> list[Array]:
     """Evaluate ``roots`` with parameter and observable values from ``env``.
 
-    Parameters must be single numbers; observables may be arrays over events (they broadcast).
+    Parameters must be single numbers; observables may be arrays over events (they broadcast). With
+    ``profile``, every elementwise operation executed is counted there, as ``op`` when it ran once on
+    numbers and ``op/event`` when it ran over an array of events (or quadrature points).
 
     Example:
         >>> from firmc.ir import param
         >>> [float(v) for v in evaluate([param("a") + 1.0, param("a") * 2.0], {"a": 3.0})]
         [4.0, 6.0]
     """
-    scope = Scope(env, datasets)
+    scope = Scope(env, datasets, profile=profile)
     with np.errstate(all="ignore"):
         return [scope.value(r) for r in roots]

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from ..ir import Node, apply, domains, rewrite
 from ..library.integrals import RULES
+from .context import Context
 
 
 def choice(n: Node) -> str:
@@ -35,8 +36,8 @@ def choice(n: Node) -> str:
     return f"quadrature over {sorted(f.free)}"
 
 
-def lower_normalisation(roots: Sequence[Node]) -> list[Node]:
-    """Replace every ``normalize`` node by ``f / integral``.
+def lower_normalisation(roots: Sequence[Node], ctx: Context | None = None) -> list[Node]:
+    """Replace every ``normalize`` node by ``f / Z``, Z a closed form or an explicit integral.
 
     Example:
         >>> from firmc.ir import param

@@ -57,7 +57,7 @@ class Scope:
                  parent: Scope | None = None, bound: frozenset[str] = frozenset(),
                  profile: Counter[str] | None = None) -> None:
         self.env = env
-        self.profile = profile if profile is not None else (parent.profile if parent else None)
+        self.profile: Counter[str] | None = profile if profile is not None else (parent.profile if parent else None)
         self.datasets: Mapping[str, Dataset] = datasets if datasets is not None else (
             parent.datasets if parent else {})
         self.parent = parent

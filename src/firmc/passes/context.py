@@ -67,6 +67,9 @@ class Context:
     sympy_total_s: float = 1.5
     check: bool = False
     seed: int = 0
+    differentiate: tuple[str, ...] = ()  # outputs whose gradient the pipeline adds
+    wrt: tuple[str, ...] = ()  # ... with respect to these parameters
+    hessian: bool = False  # ... and their Hessian
     decisions: list[Decision] = field(default_factory=list)
     stats: list[PassStat] = field(default_factory=list)
     _sympy_spent: float = 0.0

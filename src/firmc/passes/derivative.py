@@ -5,9 +5,10 @@ tangent d(node)/d(var) as IR, built from the tangents of its arguments; a tangen
 is not built at all, so the result stays the size of the part of the graph that depends on ``var``.
 ``var`` is a variable name: the leaves called so (``param`` or ``obs``) have tangent 1.
 
-Structural ops: ``select`` differentiates its branches; ``integral`` differentiates under the integral sign
-(fixed bounds); ``normalize`` is f / Z with Z its closed-form rule or its integral, so
-d(f/Z) = f'/Z when var is one of the integrated observables and (f' Z - f Z')/Z^2 otherwise.
+Ops that are not complex-differentiable use their op-table ``jvp`` rule. Structural ops: ``integral``
+differentiates under the integral sign (fixed bounds), ``datasum`` under the sum; ``normalize`` is f / Z with Z
+its closed-form rule or its integral, so d(f/Z) = f'/Z when var is one of the integrated observables and
+(f' Z - f Z')/Z^2 otherwise.
 
 Example:
     >>> from firmc.ir import param
@@ -19,10 +20,12 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..errors import FirmError
 from ..ir import Node, apply, const, walk
 from ..ir.types import DType
-from ..library.integrals import RULES
+from .normalise import normalizer
 
 Tangent = Node | None  # None: identically zero
 
@@ -54,8 +57,11 @@ def _leaf(n: Node, var: str) -> Tangent:
 
 
 def _chain(n: Node, tangents: list[Tangent]) -> Tangent:
-    """sum_i d(n)/d(arg_i) * tangent(arg_i), from the op table."""
-    rule = n.opdef.deriv
+    """The op's tangent rule (``jvp``) where it has one, else sum_i d(n)/d(arg_i) * tangent(arg_i)."""
+    opdef = n.opdef
+    if opdef.jvp is not None:
+        return opdef.jvp(n, tangents)
+    rule = opdef.deriv
     terms: list[Node] = []
     for i, t in enumerate(tangents):
         if t is None:
@@ -68,14 +74,6 @@ def _chain(n: Node, tangents: list[Tangent]) -> Tangent:
     return _sum(terms)
 
 
-def _select(n: Node, tangents: list[Tangent]) -> Tangent:
-    _, ta, tb = tangents
-    if ta is None and tb is None:
-        return None
-    zero = const(0.0)
-    return apply("select", n.args[0], ta if ta is not None else zero, tb if tb is not None else zero)
-
-
 def _integral(n: Node, tangents: list[Tangent], var: str) -> Tangent:
     if any(t is not None for t in tangents[1:]):
         raise FirmError(f"cannot differentiate an integral whose bounds depend on '{var}'")
@@ -85,26 +83,12 @@ def _integral(n: Node, tangents: list[Tangent], var: str) -> Tangent:
     return apply("integral", tf, *n.args[1:], vars=n.attr("vars"))
 
 
-def _normalizer(n: Node) -> Node:
-    """Z of ``normalize(f, rule_args)``: the closed-form rule where it applies, else the integral of f."""
-    f = n.args[0]
-    doms = {m.attr("name"): (m.attr("lo"), m.attr("hi")) for m in walk([f]) if m.op == "obs"}
-    rule = RULES.get(n.attr("rule"))
-    x = n.args[1] if len(n.args) > 1 else None
-    if rule is not None and x is not None and x.op == "obs" and f.free == x.free:
-        lo, hi = doms[x.attr("name")]
-        return rule(lo, hi, *n.args[1:])
-    names = sorted(f.free)
-    bounds = [const(float(b)) for name in names for b in doms[name]]
-    return apply("integral", f, *bounds, vars=tuple(names))
-
-
 def _normalize(n: Node, tangents: list[Tangent], var: str) -> Tangent:
     f = n.args[0]
     tf = tangents[0]
     if not f.free:  # normalised over nothing: f itself
         return tf
-    z = _normalizer(n)
+    z = normalizer(n)
     if var in f.free:  # var is integrated over: Z does not depend on it
         return None if tf is None else tf / z
     tz = derivative_or_none(z, var)
@@ -114,8 +98,16 @@ def _normalize(n: Node, tangents: list[Tangent], var: str) -> Tangent:
     return num / (z * z)
 
 
-def tangents(root: Node, var: str) -> dict[int, Tangent]:
-    """d(node)/d(var) for every node under ``root`` (keyed by ``id``), None where identically zero.
+def _datasum(n: Node, tangents: list[Tangent], var: str) -> Tangent:
+    tf = tangents[0]
+    if tf is None or var in n.attr("binds"):
+        return None
+    return Node.make("datasum", (tf,), n.attrs)
+
+
+def tangents(root: Node | Sequence[Node], var: str) -> dict[int, Tangent]:
+    """d(node)/d(var) for every node under ``root`` (one node or several; keyed by ``id``), None where
+    identically zero.
 
     Example:
         >>> from firmc.ir import param
@@ -125,21 +117,19 @@ def tangents(root: Node, var: str) -> dict[int, Tangent]:
         1.0
     """
     out: dict[int, Tangent] = {}
-    for n in walk([root]):
+    for n in walk([root] if isinstance(root, Node) else list(root)):
         if not n.args:
             out[id(n)] = _leaf(n, var)
             continue
         ts = [out[id(a)] for a in n.args]
         if all(t is None for t in ts) or n.type.dtype in (DType.BOOL, DType.INT):
             out[id(n)] = None
-        elif n.op == "select":
-            out[id(n)] = _select(n, ts)
         elif n.op == "integral":
             out[id(n)] = _integral(n, ts, var)
         elif n.op == "normalize":
             out[id(n)] = _normalize(n, ts, var)
         elif n.op == "datasum":
-            raise FirmError("cannot differentiate a sum over a data set")
+            out[id(n)] = _datasum(n, ts, var)
         else:
             out[id(n)] = _chain(n, ts)
     return out

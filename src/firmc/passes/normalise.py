@@ -1,5 +1,5 @@
-"""Lower ``normalize`` nodes: closed-form integrals from :mod:`firmc.library.integrals` where the rule
-applies, otherwise an explicit ``integral`` node (adaptive quadrature).
+"""Lower ``normalize`` nodes to f / Z: Z a closed form from :mod:`firmc.library.integrals` where the
+distribution names a rule, otherwise an explicit ``integral`` node (adaptive quadrature).
 
 Example:
     >>> from firmc.ir import obs, param, walk
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..ir import Node, apply, domains, rewrite
+from ..ir import Node, apply, const, domains, rewrite
 from ..library.integrals import RULES
 from .context import Context
 
@@ -36,8 +36,30 @@ def choice(n: Node) -> str:
     return f"quadrature over {sorted(f.free)}"
 
 
+def normalizer(n: Node) -> Node:
+    """Z of ``normalize(f, ...)``: the library's closed form where :func:`choice` says so, else the integral of
+    f over the domains of its observables.
+
+    Example:
+        >>> from firmc.ir import obs
+        >>> normalizer(apply("normalize", obs("x", 0.0, 2.0), rule="")).op
+        'integral'
+    """
+    f = n.args[0]
+    dom = domains(f)
+    how = choice(n)
+    if how.startswith("closed form"):
+        x = n.args[1]
+        lo, hi = dom[x.attr("name")]
+        return RULES[str(dict(n.attrs)["rule"])](lo, hi, *n.args[1:])
+    names = sorted(f.free)
+    bounds = [const(float(b)) for name in names for b in dom[name]]
+    return apply("integral", f, *bounds, vars=tuple(names))
+
+
 def lower_normalisation(roots: Sequence[Node], ctx: Context | None = None) -> list[Node]:
-    """Replace every ``normalize`` node by ``f / Z``, Z a closed form or an explicit integral.
+    """Replace every ``normalize`` node by ``f / Z`` (:func:`normalizer`), f itself when f depends on no
+    observable.
 
     Example:
         >>> from firmc.ir import param
@@ -48,23 +70,8 @@ def lower_normalisation(roots: Sequence[Node], ctx: Context | None = None) -> li
     def rule(n: Node, args: tuple[Node, ...]) -> Node | None:
         if n.op != "normalize":
             return None
-        f = args[0]
-        how = choice(Node.make(n.op, args, n.attrs))
-        if how == "none":
-            return f
-        dom = domains(f)
-        if how.startswith("closed form"):
-            x = args[1]
-            lo, hi = dom[x.attr("name")]
-            return f / RULES[str(dict(n.attrs)["rule"])](lo, hi, *args[1:])
-        names = sorted(f.free)
-        bounds = [b for name in names for b in dom[name]]
-        return f / apply("integral", f, *[_c(b) for b in bounds], vars=tuple(names))
+        if not args[0].free:
+            return args[0]
+        return args[0] / normalizer(Node.make(n.op, args, n.attrs))
 
     return rewrite(roots, rule)
-
-
-def _c(v: float) -> Node:
-    from ..ir import const
-
-    return const(v)

@@ -15,18 +15,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import __version__
-from .backends import Artifact, Evaluator, Program, get_backend
+from .backends import EVENT_WEIGHTS, EVENTS, Artifact, Evaluator, Program, get_backend
 from .errors import EvaluationError, FirmError, UnknownName, UnsupportedFeature
-from .ir import Entry, Module, Node, Parameter, leaves, walk
+from .ir import Entry, Module, Node, Parameter, apply, const, leaves, walk
+from .ir.types import DType
 from .passes.bind import bind_observables
-from .passes.pipeline import run_pipeline
+from .passes.context import Context
+from .passes.gradient import gradient_key, hessian_key
+from .passes.pipeline import optimize_outputs
 
 
 def default_entry(m: Module) -> str:
@@ -69,6 +72,19 @@ class Compiled:
     artifact: Artifact
     evaluator: Evaluator
     optimize: int
+    derivatives: int = 1
+    context: Context = field(default_factory=Context, repr=False, compare=False)
+    _more: dict[int, Compiled] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def free_parameters(self) -> tuple[str, ...]:
+        """The parameters the program depends on that are not fixed (``const``): the gradient's order.
+
+        Example:
+            >>> Compiled.free_parameters.__doc__.split(":")[0]
+            'The parameters the program depends on that are not fixed (``const``)'
+        """
+        return tuple(p for p in self.program.parameters if not self.parameters[p].const)
 
     def inputs(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """Complete ``given`` with parameter defaults; check names and values.
@@ -110,9 +126,11 @@ class Compiled:
             >>> Compiled.evaluate.__name__
             'evaluate'
         """
-        args = self.inputs(given)
+        return self._run(self.inputs(given), [k for k in ("value", "expected") if k in self.program.outputs])
+
+    def _run(self, args: Mapping[str, Any], outputs: Sequence[str]) -> dict[str, np.ndarray]:
         try:
-            return self.evaluator(args)
+            return self.evaluator(args, outputs)
         except (ArithmeticError, ValueError) as exc:
             raise EvaluationError(f"cannot evaluate entry '{self.entry.name}' on target '{self.target}': "
                                   f"{type(exc).__name__}: {exc}") from None
@@ -138,45 +156,89 @@ class Compiled:
         dummy = {o: np.zeros(1) for o in self.observables}
         return float(np.ravel(self.evaluate({**dummy, **(params or {})})["expected"])[0])
 
+    def _nll_inputs(self, data: Mapping[str, Any], params: Mapping[str, Any] | None,
+                    weights: np.ndarray | None) -> dict[str, Any]:
+        if "nll" not in self.program.outputs:
+            raise FirmError(f"entry '{self.entry.name}' is a {self.entry.kind}, not a density: it has no NLL")
+        args = self.inputs({**data, **(params or {})})
+        if weights is not None:
+            w = np.asarray(weights, dtype=float)
+            n = np.shape(next((args[o] for o in self.observables), w))
+            if w.shape != n:
+                raise EvaluationError(f"weights have shape {w.shape}, the events {n}")
+            args[EVENT_WEIGHTS] = w
+        return args
+
     def nll(self, data: Mapping[str, Any], params: Mapping[str, Any] | None = None,
             weights: np.ndarray | None = None) -> float:
-        """-sum_i w_i log pdf(x_i), plus nu - N log nu when the distribution is extended.
+        """-sum_i w_i log pdf(x_i), plus nu - sum_i w_i log nu when the distribution is extended; for a
+        likelihood entry, its value (``data`` is then empty: the data sets are part of the model).
 
         Example:
             >>> Compiled.nll.__name__
             'nll'
         """
-        if self.entry.kind == "likelihood":
-            return float(self({**(params or {})}))
-        out = self.evaluate({**data, **(params or {})})
-        logs = np.log(out["value"])
-        w = np.ones_like(logs) if weights is None else np.asarray(weights, dtype=float)
-        total = -float(np.sum(w * logs))
-        if "expected" in out:
-            nu = float(np.ravel(out["expected"])[0])
-            total += nu - float(np.sum(w)) * math.log(nu)
-        return total
+        return float(self._run(self._nll_inputs(data, params, weights), ["nll"])["nll"])
 
     def nll_grad(self, data: Mapping[str, Any], params: Mapping[str, Any] | None = None,
-                 step: float = 1e-6) -> tuple[float, dict[str, float]]:
-        """NLL and its gradient with respect to the free parameters (central differences on this target;
-        analytic gradients come with the gradient pass).
+                 weights: np.ndarray | None = None) -> tuple[float, dict[str, float]]:
+        """NLL and its analytic gradient with respect to the free parameters (:attr:`free_parameters`).
 
         Example:
             >>> Compiled.nll_grad.__name__
             'nll_grad'
         """
-        p = {k: v.value for k, v in self.parameters.items() if k in self.program.parameters}
-        p.update(params or {})
-        value = self.nll(data, p)
-        grad = {}
-        for name in self.program.parameters:
-            if self.parameters[name].const:
-                continue
-            h = step * max(1.0, abs(p[name]))
-            grad[name] = (self.nll(data, {**p, name: p[name] + h}) - self.nll(data, {**p, name: p[name] - h})) \
-                / (2 * h)
-        return value, grad
+        c = self if self.derivatives >= 1 else self.with_derivatives(1)
+        c.require_gradient()
+        keys = {p: gradient_key("nll", p) for p in c.free_parameters}
+        out = c._run(c._nll_inputs(data, params, weights), ["nll", *keys.values()])
+        return float(out["nll"]), {p: float(out[k]) for p, k in keys.items()}
+
+    def nll_hessian(self, data: Mapping[str, Any], params: Mapping[str, Any] | None = None,
+                    weights: np.ndarray | None = None) -> np.ndarray:
+        """The analytic Hessian of the NLL over :attr:`free_parameters` (rows and columns in that order).
+
+        Example:
+            >>> Compiled.nll_hessian.__name__
+            'nll_hessian'
+        """
+        c = self if self.derivatives >= 2 else self.with_derivatives(2)
+        c.require_gradient()
+        free = c.free_parameters
+        keys = [hessian_key("nll", p, q) for i, p in enumerate(free) for q in free[i:]]
+        out = c._run(c._nll_inputs(data, params, weights), keys)
+        h = np.zeros((len(free), len(free)))
+        for i, p in enumerate(free):
+            for j in range(i, len(free)):
+                h[i, j] = h[j, i] = float(out[hessian_key("nll", p, free[j])])
+        return h
+
+    def require_gradient(self) -> None:
+        """Raise UnsupportedFeature, with the reason, when this program has no analytic gradient.
+
+        Example:
+            >>> Compiled.require_gradient.__name__
+            'require_gradient'
+        """
+        if self.derivatives == 0:
+            why = [d.what for d in self.context.decisions if d.pass_name == "gradient"]
+            raise UnsupportedFeature(f"entry '{self.entry.name}' has no analytic gradient"
+                                     + (f" ({why[0]})" if why else ""))
+
+    def with_derivatives(self, level: int) -> Compiled:
+        """The same compilation with gradients (1) or gradients and Hessian (2) of the NLL (cached).
+
+        Example:
+            >>> Compiled.with_derivatives.__name__
+            'with_derivatives'
+        """
+        if self.derivatives == 0 and any(d.pass_name == "gradient" for d in self.context.decisions):
+            return self
+        if level not in self._more:
+            self._more[level] = compile(self.module, self.target, self.entry.name,
+                                        self.observables if self.entry.kind != "likelihood" else None,
+                                        self.optimize, derivatives=level)
+        return self._more[level]
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write the artifact's files into ``out_dir`` (created if needed).
@@ -227,17 +289,76 @@ def header(m: Module, target: str, entry: str, command: str | None) -> str:
             f"entry: {entry}\ncommand: {cmd}\n")
 
 
+def nll_expression(e: Entry, value: Node, expected: Node | None, observables: Sequence[str]) -> Node | None:
+    """The negative log-likelihood of an entry as IR: a likelihood is one already; a real density gives
+    -sum over the events (data set :data:`firmc.backends.EVENTS`) of log pdf, plus nu - N log nu when
+    extended; other entries have none.
+
+    Example:
+        >>> from firmc.ir import obs, param
+        >>> pdf = apply("normalize", apply("exp", -param("c") * obs("x", 0.0, 1.0)))
+        >>> nll_expression(Entry("e", "distribution", pdf, ("x",)), pdf, None, ["x"]).op
+        'neg'
+    """
+    if e.kind == "likelihood":
+        return value
+    if e.kind != "distribution" or value.type.dtype is DType.COMPLEX or not observables:
+        return None
+    binds = tuple(observables)
+    nll = -apply("datasum", apply("log", value), dataset=EVENTS, binds=binds)
+    if expected is not None:
+        total = apply("datasum", const(1.0), dataset=EVENTS, binds=binds)
+        nll = nll + (expected - total * apply("log", expected))
+    return nll
+
+
+def _optimized_outputs(module: Module, e: Entry, domains: Mapping[str, tuple[float, float]], optimize: int,
+                       derivatives: int) -> tuple[dict[str, Node], Context]:
+    """The entry's outputs (value, expected, nll and its derivatives) after the pass pipeline."""
+    roots: dict[str, Node] = {"value": e.expr}
+    if e.expected is not None:
+        roots["expected"] = e.expected
+    keys = list(roots)
+    bound = dict(zip(keys, bind_observables([roots[k] for k in keys], domains), strict=True))
+    nll = nll_expression(e, bound["value"], bound.get("expected"), list(domains))
+    if nll is not None:
+        bound["nll"] = nll
+    params = sorted(leaves(list(bound.values()), "param"))
+    free = tuple(p for p in params if not (p in module.parameters and module.parameters[p].const))
+    ctx = Context(optimize=optimize, parameters=module.parameters,
+                  differentiate=("nll",) if nll is not None and derivatives >= 1 else (), wrt=free,
+                  hessian=derivatives >= 2)
+    try:
+        try:
+            return optimize_outputs(bound, ctx), ctx
+        except UnsupportedFeature as exc:  # e.g. an op without a derivative rule: compile without gradients
+            if not ctx.differentiate:
+                raise
+            ctx = replace(ctx, differentiate=(), hessian=False, decisions=[], stats=[])
+            ctx.note("gradient", e.name, f"no analytic gradient: {exc}")
+            return optimize_outputs(bound, ctx), ctx
+    except (ArithmeticError, ValueError) as exc:  # a closed form or a bound that overflows on these domains
+        where = ", ".join(f"{o} in [{lo}, {hi}]" for o, (lo, hi) in domains.items())
+        raise UnsupportedFeature(f"cannot compile entry '{e.name}'{' for ' + where if where else ''}: "
+                                 f"{type(exc).__name__}: {exc}") from None
+
+
 def compile(module: Module, target: str = "interp", entry: str | None = None,
-            observables: Sequence[str] | None = None, optimize: int = 1, command: str | None = None) -> Compiled:
+            observables: Sequence[str] | None = None, optimize: int = 1, command: str | None = None,
+            derivatives: int = 1) -> Compiled:
     """Compile one entry of ``module`` for ``target``.
 
     ``observables`` are the per-event inputs a distribution is normalised over (default: the entry's own).
-    ``optimize=0`` keeps normalisation as quadrature (the specification); 1 uses closed forms.
+    ``optimize=0`` keeps normalisation as quadrature and runs no rewrites (the specification); 1 runs the
+    closed forms and the cheap rewrites; 2 adds SymPy simplification. ``derivatives`` adds the NLL's analytic
+    gradient (1) and Hessian (2) to the program.
 
     Example:
         >>> compile.__name__
         'compile'
     """
+    if optimize not in (0, 1, 2):
+        raise FirmError(f"optimize must be 0, 1 or 2, got {optimize!r}")
     name = entry or default_entry(module)
     if name in module.unsupported:
         raise UnsupportedFeature(f"entry '{name}': {module.unsupported[name]}")
@@ -248,18 +369,10 @@ def compile(module: Module, target: str = "interp", entry: str | None = None,
     if e.kind == "likelihood" and observables:
         raise FirmError(f"entry '{name}' is a likelihood; its observables are bound to its data")
     domains = {o: domain_of(module, o) for o in obs_names}
-    roots: dict[str, Node] = {"value": e.expr}
-    if e.expected is not None:
-        roots["expected"] = e.expected
-    keys = list(roots)
-    bound = bind_observables([roots[k] for k in keys], domains)
-    try:
-        lowered = run_pipeline(bound, optimize)
-    except (ArithmeticError, ValueError) as exc:  # a closed form or a bound that overflows on these domains
-        where = ", ".join(f"{o} in [{lo}, {hi}]" for o, (lo, hi) in domains.items())
-        raise UnsupportedFeature(f"cannot compile entry '{name}'{' for ' + where if where else ''}: "
-                                 f"{type(exc).__name__}: {exc}") from None
-    kept = leaves(lowered, "obs")
+    outputs, ctx = _optimized_outputs(module, e, domains, optimize, derivatives)
+    derivatives = derivatives if ctx.differentiate else 0
+    lowered = list(outputs.values())
+    kept = leaves([outputs["value"]], "obs")
     dropped = [o for o in obs_names if o not in kept]
     if dropped and observables is not None:
         raise FirmError(f"entry '{name}' does not depend on '{dropped[0]}'; its variables are: "
@@ -267,19 +380,19 @@ def compile(module: Module, target: str = "interp", entry: str | None = None,
     if dropped:  # e.g. a polynomial density of degree 0: the normalisation pass cannot normalise a constant
         raise UnsupportedFeature(f"entry '{name}' does not depend on its observable '{dropped[0]}' once "
                                  "simplified; normalising a constant density is not supported yet")
-    outputs = dict(zip(keys, lowered, strict=True))
     params = sorted(leaves(lowered, "param"))
     missing = [p for p in params if p not in module.parameters and p not in module.observables]
     if missing:
         raise FirmError(f"entry '{name}' uses '{missing[0]}', which the model does not declare")
     parameters = {p: module.parameters[p] if p in module.parameters else _observable_as_parameter(module, p)
                   for p in params}
-    used = {d.attr("dataset") for d in walk(lowered) if d.op == "datasum"}
+    used = {d.attr("dataset") for d in walk(lowered) if d.op == "datasum"} - {EVENTS}
     program = Program(name, outputs, obs_names, tuple(params), {k: module.datasets[k] for k in sorted(used)},
                       header(module, target, name, command), parameters)
     backend = get_backend(target)
     artifact = backend.emit(program)
-    return Compiled(module, e, target, obs_names, parameters, program, artifact, backend.load(artifact), optimize)
+    return Compiled(module, e, target, obs_names, parameters, program, artifact, backend.load(artifact), optimize,
+                    derivatives, ctx)
 
 
 def _observable_as_parameter(m: Module, name: str) -> Parameter:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -70,7 +70,17 @@ class Artifact:
     program: Program | None = None
 
 
-Evaluator = Callable[[Mapping[str, Any]], dict[str, np.ndarray]]
+# a ``datasum`` over the data set EVENTS sums over the events given at call time: the observables' arrays,
+# weighted by the optional input EVENT_WEIGHTS (a name no parameter can have)
+EVENTS = "@events"
+EVENT_WEIGHTS = "@weights"
+
+
+class Evaluator(Protocol):
+    """A loaded program: inputs (parameters, observables) -> outputs by name (all, or those asked for)."""
+
+    def __call__(self, inputs: Mapping[str, Any], outputs: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        ...
 
 
 class Backend(Protocol):

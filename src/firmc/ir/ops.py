@@ -427,7 +427,9 @@ def _d_gammainc(sign: float) -> Deriv:
     def rule(n: Node, i: int) -> Node:
         a, x = n.args
         if i == 0:
-            raise IRError(f"derivative of {n.op} with respect to its first argument is not implemented")
+            from ..errors import UnsupportedFeature
+
+            raise UnsupportedFeature(f"derivative of {n.op} with respect to its first argument is not implemented")
         return sign * apply("exp", (a - 1.0) * apply("log", x) - x - apply("lgamma", a))
 
     return rule

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..errors import FirmError
+from ..errors import FirmError, UnsupportedFeature
 from ..ir import Node, apply, const, walk
 from ..ir.types import DType
 from .normalise import normalizer
@@ -67,7 +67,7 @@ def _chain(n: Node, tangents: list[Tangent]) -> Tangent:
         if t is None:
             continue
         if rule is None:
-            raise FirmError(f"cannot differentiate op '{n.op}': the op table has no derivative rule for it")
+            raise UnsupportedFeature(f"cannot differentiate op '{n.op}': the op table has no derivative rule for it")
         term = _mul(rule(n, i), t)
         if term is not None:
             terms.append(term)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..errors import FirmError
+from ..errors import FirmError, UnsupportedFeature
 from ..ir import Node, apply, const, walk
 from ..ir.types import DType
 from .context import Context
@@ -61,12 +61,15 @@ def _cotangent_for(arg: Node, contribution: Node) -> Node:
     return contribution
 
 
-def _generic_vjp(n: Node, c: Node) -> list[Node | None]:
+def _generic_vjp(n: Node, c: Node, depends: set[Node]) -> list[Node | None]:
     rule = n.opdef.deriv
     if rule is None:
-        raise FirmError(f"cannot differentiate op '{n.op}': the op table has no derivative rule for it")
+        raise UnsupportedFeature(f"cannot differentiate op '{n.op}': the op table has no derivative rule for it")
     out: list[Node | None] = []
-    for i in range(len(n.args)):
+    for i, a in enumerate(n.args):
+        if a not in depends:
+            out.append(None)
+            continue
         d = rule(n, i)
         if d.op == "const" and d.attr("value") == 0.0:
             out.append(None)
@@ -130,7 +133,7 @@ def gradient(root: Node, wrt: Sequence[str]) -> dict[str, Node]:
             raise FirmError("internal: normalize reached the gradient sweep")
         else:
             opdef = n.opdef
-            cots = opdef.vjp(n, c) if opdef.vjp is not None else _generic_vjp(n, c)
+            cots = opdef.vjp(n, c) if opdef.vjp is not None else _generic_vjp(n, c, depends)
             for a, t in zip(n.args, cots, strict=True):
                 add(a, t)
     out: dict[str, Node] = {}

@@ -1,6 +1,7 @@
 """The pass pipeline: named, pure IR -> IR passes, in order. The verifier runs between them when asked.
 
-Every pass is a function ``run(roots, ctx) -> roots`` (:class:`firmc.passes.context.Context`) that leaves the
+A pass maps the program's named outputs to new outputs (:data:`OutputsFn`); most passes rewrite every root
+alike and are written as ``run(roots, ctx) -> roots`` (wrapped by :func:`on_roots`). Every pass leaves the
 interpreter's values unchanged; ``min_level`` says from which ``optimize`` level it runs.
 
 Example:
@@ -13,19 +14,38 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..ir import Node, verify_node, walk
 from .context import Context, PassStat, Stopwatch
+from .gradient import add_derivatives
 from .normalise import lower_normalisation
 
-PassFn = Callable[[Sequence[Node], Context], list[Node]]
+RootsFn = Callable[[Sequence[Node], Context], list[Node]]
+OutputsFn = Callable[[Mapping[str, Node], Context], dict[str, Node]]
+
+
+def on_roots(fn: RootsFn) -> OutputsFn:
+    """Lift a pass over a list of roots to one over named outputs.
+
+    Example:
+        >>> from firmc.ir import param
+        >>> on_roots(lambda roots, ctx: [r * 2.0 for r in roots])({"v": param("a")}, Context())["v"].op
+        'mul'
+    """
+
+    def run(outputs: Mapping[str, Node], ctx: Context) -> dict[str, Node]:
+        keys = list(outputs)
+        return dict(zip(keys, fn([outputs[k] for k in keys], ctx), strict=True))
+
+    run.__doc__ = fn.__doc__
+    return run
 
 
 @dataclass(frozen=True)
 class Pass:
-    """A named IR -> IR transformation applied from ``min_level`` of ``optimize`` up.
+    """A named transformation of the program's outputs, applied from ``min_level`` of ``optimize`` up.
 
     Example:
         >>> PIPELINE[0].name, PIPELINE[0].min_level
@@ -33,25 +53,50 @@ class Pass:
     """
 
     name: str
-    run: PassFn
+    run: OutputsFn
     min_level: int
     doc: str
 
 
 PIPELINE: tuple[Pass, ...] = (
-    Pass("normalise", lower_normalisation, 1,
+    Pass("normalise", on_roots(lower_normalisation), 1,
          "normalize nodes -> closed forms (library rules, else SymPy) or explicit quadrature integrals"),
+    Pass("gradient", add_derivatives, 0,
+         "adds d(output)/d(parameters) (reverse mode) and the Hessian (forward over reverse) where asked"),
 )
 
 
-def _size(roots: Sequence[Node]) -> int:
-    return sum(1 for _ in walk(list(roots)))
+def _size(outputs: Mapping[str, Node]) -> int:
+    return sum(1 for _ in walk(list(outputs.values())))
+
+
+def optimize_outputs(outputs: Mapping[str, Node], ctx: Context) -> dict[str, Node]:
+    """Run every pass enabled at ``ctx.optimize`` over the named outputs; verify after each with ``ctx.check``.
+    Per-pass wall times and graph sizes are appended to ``ctx.stats``.
+
+    Example:
+        >>> from firmc.ir import param
+        >>> ctx = Context(optimize=1, differentiate=("v",), wrt=("a",))
+        >>> sorted(optimize_outputs({"v": param("a") * param("a")}, ctx))
+        ['grad:v:a', 'v']
+    """
+    out = dict(outputs)
+    for p in PIPELINE:
+        if ctx.optimize < p.min_level:
+            continue
+        before = _size(out)
+        clock = Stopwatch()
+        out = p.run(out, ctx)
+        ctx.stats.append(PassStat(p.name, clock.seconds(), before, _size(out)))
+        if ctx.check:
+            for r in out.values():
+                verify_node(r)
+    return out
 
 
 def run_pipeline(roots: Sequence[Node], optimize: int = 1, *, check: bool = False,
                  ctx: Context | None = None) -> list[Node]:
-    """Run every pass enabled at level ``optimize``; with ``check`` verify the IR after each.
-    Per-pass wall times and graph sizes are appended to ``ctx.stats``.
+    """Run the pipeline over a list of roots (see :func:`optimize_outputs`); ``ctx.optimize`` wins when given.
 
     Example:
         >>> from firmc.ir import param
@@ -60,15 +105,5 @@ def run_pipeline(roots: Sequence[Node], optimize: int = 1, *, check: bool = Fals
     """
     if ctx is None:
         ctx = Context(optimize=optimize, check=check)
-    out = list(roots)
-    for p in PIPELINE:
-        if optimize < p.min_level:
-            continue
-        before = _size(out)
-        clock = Stopwatch()
-        out = p.run(out, ctx)
-        ctx.stats.append(PassStat(p.name, clock.seconds(), before, _size(out)))
-        if check or ctx.check:
-            for r in out:
-                verify_node(r)
-    return out
+    out = optimize_outputs({str(i): r for i, r in enumerate(roots)}, ctx)
+    return [out[str(i)] for i in range(len(roots))]

@@ -7,14 +7,14 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ...interp import evaluate
-from ...ir import Entry, Module, Observable, leaves, print_module
-from .. import Artifact, Evaluator, Program
+from ...ir import Dataset, Entry, Module, Observable, leaves, print_module, walk
+from .. import EVENT_WEIGHTS, EVENTS, Artifact, Evaluator, Program
 
 
 class InterpBackend:
@@ -59,11 +59,18 @@ class InterpBackend:
         """
         program = artifact.program
         assert program is not None
-        keys = list(program.outputs)
-        roots = [program.outputs[k] for k in keys]
+        events = any(n.op == "datasum" and n.attr("dataset") == EVENTS for n in walk(list(program.outputs.values())))
 
-        def run(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
-            return dict(zip(keys, evaluate(roots, inputs, program.datasets), strict=True))
+        def run(inputs: Mapping[str, Any], outputs: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+            keys = list(program.outputs) if outputs is None else [k for k in outputs if k in program.outputs]
+            datasets = dict(program.datasets)
+            if events:
+                w = inputs.get(EVENT_WEIGHTS)
+                datasets[EVENTS] = Dataset(EVENTS, {o: np.atleast_1d(np.asarray(inputs[o], dtype=float))
+                                                    for o in program.observables},
+                                           None if w is None else np.asarray(w, dtype=float))
+            values = evaluate([program.outputs[k] for k in keys], inputs, datasets)
+            return dict(zip(keys, values, strict=True))
 
         return run
 

@@ -43,8 +43,38 @@ def _is_one(n: Node) -> bool:
     return n.op == "const" and n.attr("value") == 1.0
 
 
+def _masked(c: Node) -> tuple[Node, Node, bool] | None:
+    """(condition, value, taken-when-true) when the cotangent c is select(k, v, 0) or select(k, 0, v)."""
+    if c.op != "select":
+        return None
+    k, a, b = c.args
+    if _is_zero(b):
+        return k, a, True
+    if _is_zero(a):
+        return k, b, False
+    return None
+
+
+def _is_zero(n: Node) -> bool:
+    return n.op == "const" and n.attr("value") == 0.0
+
+
+def _select(k: Node, v: Node, when_true: bool) -> Node:
+    zero = const(0.0)
+    return apply("select", k, v, zero) if when_true else apply("select", k, zero, v)
+
+
 def _times(c: Node, d: Node) -> Node:
-    """c * d with the trivial cases folded (cotangents are often 1 and rules often -1 or 1)."""
+    """c * d with the trivial cases folded (cotangents are often 1 and rules often -1 or 1).
+
+    A cotangent masked by a ``select`` (a branch's cotangent is zero where the branch is not taken) keeps its
+    mask outside the product: select(k, v * d, 0), not select(k, v, 0) * d, so a partial derivative that is
+    NaN or infinite where the branch is not taken (log of a negative base ...) does not leak into the gradient.
+    """
+    masked = _masked(c)
+    if masked is not None:
+        k, v, when_true = masked
+        return _select(k, _times(v, d), when_true)
     if _is_one(d):
         return c
     if _is_one(c):
@@ -52,6 +82,17 @@ def _times(c: Node, d: Node) -> Node:
     if d.op == "const" and d.attr("value") == -1.0:
         return apply("neg", c)
     return apply("mul", c, d)
+
+
+def _total(terms: list[Node]) -> Node:
+    """Sum of cotangent contributions; contributions under the same mask are summed inside it."""
+    if len(terms) == 1:
+        return terms[0]
+    masks = [_masked(t) for t in terms]
+    first = masks[0]
+    if first is not None and all(m is not None and m[0] is first[0] and m[2] == first[2] for m in masks):
+        return _select(first[0], apply("add", *[m[1] for m in masks if m is not None]), first[2])
+    return apply("add", *terms)
 
 
 def _cotangent_for(arg: Node, contribution: Node) -> Node:
@@ -121,7 +162,7 @@ def gradient(root: Node, wrt: Sequence[str]) -> dict[str, Node]:
         terms = contributions.pop(n, None)
         if not terms:
             continue
-        c = terms[0] if len(terms) == 1 else apply("add", *terms)
+        c = _total(terms)
         if n.op == "param":
             grads[n.attr("name")].append(c)
         elif n.op in ("integral", "datasum"):
@@ -139,7 +180,7 @@ def gradient(root: Node, wrt: Sequence[str]) -> dict[str, Node]:
     out: dict[str, Node] = {}
     for p in names:
         terms = grads[p]
-        out[p] = const(0.0) if not terms else terms[0] if len(terms) == 1 else apply("add", *terms)
+        out[p] = const(0.0) if not terms else _total(terms)
     return out
 
 

@@ -2,7 +2,7 @@
 
     firmc MODEL --target T [-o DIR] [--entry E] [--observables x,y] [-O N]   write the artifact
     firmc check MODEL [--target T ...] [--all-targets] [--entry E ...]      one line per check
-    firmc info MODEL [--ir]                                                 entries, parameters, observables
+    firmc info MODEL [--ir] [-O N]                                          entries, normalisation, op counts
 
 Exit codes: 0 ok, 1 a check failed, 2 bad input (or any other firmc error). No traceback reaches the user
 unless ``--debug`` is given.
@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from collections.abc import Sequence
@@ -49,7 +50,9 @@ def _parser_check() -> argparse.ArgumentParser:
 def _parser_info() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="firmc info", description="List entries, parameters and observables.")
     p.add_argument("model")
-    p.add_argument("--ir", action="store_true", help="print the IR of each entry")
+    p.add_argument("--ir", action="store_true",
+                   help="print the IR, and op counts per event and per evaluation before and after the passes")
+    p.add_argument("-O", "--optimize", type=int, choices=(0, 1, 2), default=1, help="optimisation level shown")
     return p
 
 
@@ -103,7 +106,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     from .frontends import load
     from .info import describe
 
-    print(describe(load(args.model), ir=args.ir))
+    print(describe(load(args.model), ir=args.ir, optimize=args.optimize))
     return 0
 
 
@@ -143,6 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("firmc: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into head & co.: stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except SystemExit as exc:  # argparse usage errors
         return int(exc.code) if isinstance(exc.code, int) else 2
     except Exception as exc:  # a bug in firmc: say so, briefly

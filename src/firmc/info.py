@@ -1,4 +1,5 @@
-"""``firmc info``: what a model holds, and how each distribution will be normalised.
+"""``firmc info``: what a model holds, how each distribution is normalised (the choice the compiler makes),
+and, with ``--ir``, the IR and its operation counts before and after the pass pipeline.
 
 Example:
     >>> import firmc
@@ -13,21 +14,55 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .ir import Module, print_module, walk
-from .passes.bind import bind_observables
-from .passes.normalise import choice
+from .errors import FirmError
+from .ir import Entry, Module, print_module
+from .passes.cost import op_counts
 
 
-def _norms(m: Module, name: str) -> str:
-    e = m.entries[name]
-    doms = {o: (m.observables[o].min, m.observables[o].max) for o in e.observables if o in m.observables}
-    bound = bind_observables([e.expr], doms)[0]
-    counts = Counter(choice(n) for n in walk([bound]) if n.op == "normalize")
+def _normalisation(decisions: list[str]) -> str:
+    counts = Counter(decisions)
     return ", ".join(f"{c}" + (f" (x{k})" if k > 1 else "") for c, k in sorted(counts.items())) or "none"
 
 
-def describe(m: Module, ir: bool = False) -> str:
-    """A human-readable summary of ``m``.
+def _entry_lines(m: Module, e: Entry, ir: bool, optimize: int) -> list[str]:
+    from .compiler import compile
+
+    kind = e.kind + (f" over ({', '.join(e.observables)})" if e.kind == "distribution" else "")
+    try:
+        before = compile(m, entry=e.name, optimize=0, derivatives=1 if ir else 0)
+        after = compile(m, entry=e.name, optimize=optimize, derivatives=1 if ir else 0) if ir or optimize else before
+    except FirmError as exc:
+        return [f"  {e.name}  {kind}  (not compilable: {exc})"]
+    line = f"  {e.name}  {kind}"
+    if e.kind == "distribution":
+        line += "  normalisation: " + _normalisation(
+            [d.what for d in after.context.decisions if d.pass_name == "normalise"])
+        if e.expected is not None:
+            line += "  extended"
+    line += "".join(f"  [{d.pass_name}: {d.what}]" for d in after.context.decisions if d.pass_name == "gradient")
+    out = [line]
+    if not ir:
+        return out
+    for label, keys in (("value", ["value"]), ("nll + gradient", [k for k in after.program.outputs
+                                                                  if k == "nll" or k.startswith("grad:")])):
+        if not keys or not all(k in before.program.outputs for k in keys):
+            continue
+        b = op_counts([before.program.outputs[k] for k in keys])
+        a = op_counts([after.program.outputs[k] for k in keys])
+        out.append(f"    {label}, optimize 0: {b.summary()}")
+        out.append(f"    {label}, optimize {optimize}: {a.summary()}")
+    seconds = sum(s.seconds for s in after.context.stats)
+    out.append(f"    passes ({seconds * 1e3:.1f} ms): " + ", ".join(
+        f"{s.name} {s.nodes_before}->{s.nodes_after}" for s in after.context.stats))
+    out.append(f"    IR after optimize {optimize}:")
+    out.extend("      " + ln for ln in after.artifact.files[next(iter(after.artifact.files))].splitlines()
+               if not ln.startswith("#"))
+    return out
+
+
+def describe(m: Module, ir: bool = False, optimize: int = 1) -> str:
+    """A human-readable summary of ``m``; with ``ir``, the IR as read and, per entry, op counts before and
+    after the pipeline at level ``optimize``, and the optimised IR.
 
     Example:
         >>> from firmc.ir import Module
@@ -36,13 +71,8 @@ def describe(m: Module, ir: bool = False) -> str:
     """
     out = [f"{m.source or '<dict>'} (format {m.format or '?'}, {len(m.entries)} entries)", "entries:"]
     for e in m.entries.values():
-        extra = ""
-        if e.kind == "distribution":
-            extra = f" over ({', '.join(e.observables)})  normalisation: {_norms(m, e.name)}"
-            if e.expected is not None:
-                extra += "  extended"
-        nodes = sum(1 for _ in walk([e.expr]))
-        out.append(f"  {e.name}  {e.kind}{extra}" + (f"  [{nodes} nodes]" if ir else ""))
+        if e.name not in m.unsupported:
+            out.extend(_entry_lines(m, e, ir, optimize))
     for name, why in m.unsupported.items():
         out.append(f"  {name}  (not compilable: {why})")
     if m.observables:
@@ -57,6 +87,6 @@ def describe(m: Module, ir: bool = False) -> str:
         out.extend(f"  {d.name}  {d.kind}, {d.size} {'bins' if d.kind == 'binned' else 'events'}, "
                    f"columns {', '.join(d.columns)}" for d in m.datasets.values())
     if ir:
-        out.append("IR:")
+        out.append("IR as read:")
         out.append(print_module(m))
     return "\n".join(out)

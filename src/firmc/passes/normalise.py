@@ -72,6 +72,9 @@ def lower_normalisation(roots: Sequence[Node], ctx: Context | None = None) -> li
             return None
         if not args[0].free:
             return args[0]
-        return args[0] / normalizer(Node.make(n.op, args, n.attrs))
+        m = Node.make(n.op, args, n.attrs)
+        if ctx is not None:
+            ctx.note("normalise", str(dict(n.attrs).get("rule", "")), choice(m))
+        return args[0] / normalizer(m)
 
     return rewrite(roots, rule)

@@ -74,23 +74,23 @@ class Node:
             >>> Node.make("neg", (param("a"),)) is Node.make("neg", (param("a"),))
             True
         """
-        from .ops import OPS
-
-        key = (op, tuple(map(id, args)), _key(attrs))
+        key = (op, tuple(map(id, args)), _key(attrs) if attrs else ())
         node = cls._pool.get(key)
         if node is not None:
             return node
-        opdef = OPS.get(op)
+        opdef = _ops().get(op)
         if opdef is None:
             from ..errors import IRError, did_you_mean
 
-            raise IRError(f"unknown op '{op}'{did_you_mean(op, OPS)}")
+            raise IRError(f"unknown op '{op}'{did_you_mean(op, _ops())}")
         node = object.__new__(cls)
         node.op, node.args, node.attrs = op, tuple(args), attrs
         opdef.check_arity(len(args))
         dtype = opdef.dtype_rule([a.type.dtype for a in args], node)
         node.free = opdef.free_rule(node)
-        node.type = Type(dtype, _variability(node, opdef))
+        var = _variability(node, opdef)
+        t = _TYPES.get((dtype, var))
+        node.type = t if t is not None else _TYPES.setdefault((dtype, var), Type(dtype, var))
         cls._pool[key] = node
         return node
 
@@ -114,9 +114,7 @@ class Node:
             >>> param("a").opdef.name
             'param'
         """
-        from .ops import OPS
-
-        return OPS[self.op]
+        return _ops()[self.op]
 
     def __repr__(self) -> str:
         from .text import format_node
@@ -156,6 +154,19 @@ class Node:
 
     def __neg__(self) -> Node:
         return apply("neg", self)
+
+
+_OPS: dict[str, OpDef] = {}
+_TYPES: dict[tuple[DType, Var], Type] = {}
+
+
+def _ops() -> dict[str, OpDef]:
+    """The op table (imported on first use: ops.py builds nodes itself, so it imports this module)."""
+    if not _OPS:
+        from .ops import OPS
+
+        _OPS.update(OPS)
+    return _OPS
 
 
 def _variability(node: Node, opdef: OpDef) -> Var:

@@ -26,6 +26,8 @@ class DType(enum.Enum):
     REAL = "real"
     COMPLEX = "complex"
 
+    __hash__ = object.__hash__  # members are singletons; the default Enum hash is slow Python code
+
     @property
     def rank(self) -> int:
         """Position in the promotion order bool < int < real < complex.
@@ -62,6 +64,8 @@ class Var(enum.Enum):
     CONST = "const"
     PARAM = "param"
     EVENT = "event"
+
+    __hash__ = object.__hash__
 
     def __lt__(self, other: Var) -> bool:
         return _VRANK[self] < _VRANK[other]
@@ -104,7 +108,13 @@ def promote(*dtypes: DType) -> DType:
         >>> promote(DType.REAL, DType.COMPLEX)
         <DType.COMPLEX: 'complex'>
     """
-    return max(dtypes, key=lambda d: d.rank)
+    best = dtypes[0]
+    rank = _RANK[best]
+    for d in dtypes[1:]:
+        r = _RANK[d]
+        if r > rank:
+            best, rank = d, r
+    return best
 
 
 def join(*vars_: Var) -> Var:

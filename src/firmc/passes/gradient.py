@@ -166,10 +166,8 @@ def gradient(root: Node, wrt: Sequence[str]) -> dict[str, Node]:
         if n.op == "param":
             grads[n.attr("name")].append(c)
         elif n.op in ("integral", "datasum"):
-            for p, leaf in _param_leaves(n.args[0], want).items():
-                inner = _structural(n, p)
-                if inner is not None:
-                    add(leaf, _times(c, inner))
+            for leaf, inner in _structural(n, want):
+                add(leaf, _times(c, inner))
         elif n.op == "normalize":  # pragma: no cover - lowered above
             raise FirmError("internal: normalize reached the gradient sweep")
         else:
@@ -184,18 +182,18 @@ def gradient(root: Node, wrt: Sequence[str]) -> dict[str, Node]:
     return out
 
 
-def _structural(n: Node, p: str) -> Node | None:
-    """d(integral or datasum)/d(p) for a parameter p of the integrand: the same op over d(integrand)/d(p)."""
+def _structural(n: Node, want: frozenset[str]) -> list[tuple[Node, Node]]:
+    """(parameter leaf, d(n)/d(parameter)) for an ``integral`` or ``datasum`` n: the same op over the
+    integrand's derivative, all derivatives from one reverse sweep of the integrand."""
     f = n.args[0]
+    leaves = _param_leaves(f, want)
     if n.op == "integral":
-        if any(p in {m.attr("name") for m in walk([b]) if m.op == "param"} for b in n.args[1:]):
-            raise FirmError(f"cannot differentiate an integral whose bounds depend on '{p}'")
-        df = tangents(f, p)[id(f)]
-        return None if df is None else Node.make("integral", (df, *n.args[1:]), n.attrs)
-    df = gradient(f, [p])[p]
-    if df.op == "const" and df.attr("value") == 0.0:
-        return None
-    return Node.make("datasum", (df,), n.attrs)
+        bounds = {m.attr("name") for m in walk(list(n.args[1:])) if m.op == "param"}
+        if bounds & want:
+            raise FirmError(f"cannot differentiate an integral whose bounds depend on '{sorted(bounds & want)[0]}'")
+    inner = gradient(f, list(leaves))
+    return [(leaves[p], Node.make(n.op, (df, *n.args[1:]), n.attrs)) for p, df in inner.items()
+            if not _is_zero(df)]
 
 
 def hessian(root: Node, wrt: Sequence[str], grad: Mapping[str, Node] | None = None) -> dict[tuple[str, str], Node]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -68,6 +68,31 @@ class Artifact:
     target: str
     files: Mapping[str, str]
     program: Program | None = None
+
+
+class LazyFiles(Mapping[str, str]):
+    """File texts rendered on first access (the interpreter target never needs its text to run).
+
+    Example:
+        >>> files = LazyFiles({"a.txt": lambda: "hello"})
+        >>> list(files), files["a.txt"]
+        (['a.txt'], 'hello')
+    """
+
+    def __init__(self, render: Mapping[str, Callable[[], str]]) -> None:
+        self._render = dict(render)
+        self._done: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self._done:
+            self._done[name] = self._render[name]()
+        return self._done[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._render)
+
+    def __len__(self) -> int:
+        return len(self._render)
 
 
 # a ``datasum`` over the data set EVENTS sums over the events given at call time: the observables' arrays,

@@ -14,7 +14,7 @@ import numpy as np
 
 from ...interp import evaluate
 from ...ir import Dataset, Entry, Module, Observable, leaves, print_module, walk
-from .. import EVENT_WEIGHTS, EVENTS, Artifact, Evaluator, Program
+from .. import EVENT_WEIGHTS, EVENTS, Artifact, Evaluator, LazyFiles, Program
 
 
 class InterpBackend:
@@ -37,15 +37,17 @@ class InterpBackend:
             >>> sorted(art.files)
             ['f.firmir']
         """
-        m = Module(datasets=dict(program.datasets), parameters=dict(program.defaults))
-        doms = leaves(list(program.outputs.values()), "obs")
-        for name in program.observables:
-            m.observables[name] = Observable(name, doms[name].attr("lo"), doms[name].attr("hi"))
-        for key, root in program.outputs.items():
-            m.entries[key] = Entry(key, "function", root, program.observables)
-        comment = "".join(f"# {line}\n" for line in program.header.splitlines())
-        text = comment + print_module(m)
-        return Artifact(self.name, {f"{program.name}.firmir": text}, program)
+        def render() -> str:
+            m = Module(datasets=dict(program.datasets), parameters=dict(program.defaults))
+            doms = leaves(list(program.outputs.values()), "obs")
+            for name in program.observables:
+                m.observables[name] = Observable(name, doms[name].attr("lo"), doms[name].attr("hi"))
+            for key, root in program.outputs.items():
+                m.entries[key] = Entry(key, "function", root, program.observables)
+            comment = "".join(f"# {line}\n" for line in program.header.splitlines())
+            return comment + print_module(m)
+
+        return Artifact(self.name, LazyFiles({f"{program.name}.firmir": render}), program)
 
     def load(self, artifact: Artifact) -> Evaluator:
         """A callable evaluating every output from a dict of inputs.

@@ -39,6 +39,7 @@ _NUMPY_KIND = {DType.BOOL: "b", DType.INT: "iu", DType.REAL: "f", DType.COMPLEX:
 _CAST = {DType.BOOL: bool, DType.INT: np.int64, DType.REAL: np.float64, DType.COMPLEX: np.complex128}
 
 QUAD_RTOL = 1e-11
+_FLOATING = (DType.REAL, DType.COMPLEX)
 
 
 class Scope:
@@ -119,7 +120,10 @@ class Scope:
             return np.asarray(special(self, node))
         fn = node.opdef.numpy
         assert fn is not None, op
-        out = np.asarray(fn(*(self.cache[a] for a in node.args)))
+        args = [self.cache[a] for a in node.args]
+        if node.type.dtype in _FLOATING:  # NumPy computes exp(True) in float16: promote integers first
+            args = [v.astype(np.float64) if v.dtype.kind in "biu" else v for v in args]
+        out = np.asarray(fn(*args))
         if self.profile is not None:
             self.profile[op if out.ndim == 0 else op + "/event"] += 1
         want = _NUMPY_KIND[node.type.dtype]

@@ -327,10 +327,24 @@ def _approx_eq(a: Any, b: Any) -> Any:
 
 
 def _pow(a: Any, b: Any) -> Any:
+    """C99 pow. NumPy >= 2.3 computes x**0.5 as sqrt(x), which differs from pow at -inf (NaN, not +inf) and
+    -0.0 (-0.0, not +0.0): those two cases are put back."""
     a, b = np.asarray(a), np.asarray(b)
     if a.dtype.kind in "biu":
         a = a.astype(float)
-    return np.power(a, b)
+    out = np.power(a, b)
+    if a.dtype.kind == "f" and b.dtype.kind != "c" and np.any(b == 0.5):
+        fix = (b == 0.5) & ((a == 0.0) | (a == -np.inf))
+        out = np.where(fix, np.abs(a), out)
+    return out
+
+
+def _complex(a: Any, b: Any) -> Any:
+    """re + i im without arithmetic (a + 1j*b turns complex(0, inf) into nan+infj and loses -0.0)."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+    out = np.empty(a.shape, dtype=complex)
+    out.real, out.imag = a, b
+    return out
 
 
 def _landau(x: Any) -> Any:
@@ -470,7 +484,7 @@ _op("conj", ONE, floating, np.conj, _sympy_fn("conjugate"), None, "conj(a): comp
     jvp=_jvp_conj, vjp=_vjp_conj)
 _op("arg", ONE, _leaf(DType.REAL), np.angle, _sympy_fn("arg"), None, "arg(a): phase angle (Julia angle)",
     jvp=_jvp_arg, vjp=_vjp_arg)
-_op("complex", TWO, _real_only(DType.COMPLEX), lambda a, b: a + 1j * np.asarray(b),
+_op("complex", TWO, _real_only(DType.COMPLEX), _complex,
     lambda sp, a, b: a + sp.I * b, lambda n, i: const(1.0) if i == 0 else const(1j), "complex(re, im)",
     jvp=_jvp_complex, vjp=_vjp_complex)
 _op("faddeeva", ONE, _leaf(DType.COMPLEX), sps.wofz, None,

@@ -275,6 +275,7 @@ def test_time_limit_interrupts_sympy() -> None:
 
 def test_time_limit_restores_the_previous_handler_and_timer() -> None:
     calls: list[int] = []
+    outer = signal.getitimer(signal.ITIMER_REAL)  # e.g. pytest-timeout's
     previous = signal.signal(signal.SIGALRM, lambda s, f: calls.append(s))
     try:
         signal.setitimer(signal.ITIMER_REAL, 0.3)
@@ -286,6 +287,8 @@ def test_time_limit_restores_the_previous_handler_and_timer() -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0.0)
         signal.signal(signal.SIGALRM, previous)
+        if outer[0] > 0.0:
+            signal.setitimer(signal.ITIMER_REAL, *outer)
 
 
 def test_time_limit_without_time_or_outside_the_main_thread() -> None:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -48,7 +48,9 @@ from ..ir import Node, apply, const, obs, param, walk
 from ..ir.types import DType, Var
 from .context import Context
 from .cost import cost
-from .sympy_bridge import Region
+
+if TYPE_CHECKING:  # SymPy is imported when the pass first runs, not with firmc
+    from .sympy_bridge import Region
 
 MIN_OPS = 3
 SMALL_OPS = 8

@@ -31,6 +31,7 @@ import math
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -132,7 +133,10 @@ def _bound(v: float) -> Any:
     if math.isinf(v):
         return sp.oo if v > 0 else -sp.oo
     r = nice_rational(v)
-    return r if r is not None else sp.Float(v, 17)
+    if r is None:  # the float's exact binary value
+        q = Fraction(v)
+        r = sp.Rational(q.numerator, q.denominator)
+    return r
 
 
 def _verify(f: Node, z: Node, lo: float, hi: float, points: list[dict[str, float]]) -> str | None:

@@ -26,10 +26,12 @@ Example:
 from __future__ import annotations
 
 import functools
+import gc
 import math
 import signal
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -65,6 +67,7 @@ class _Timeout(TimeoutError):
 # ------------------------------------------------------------------------------------------------ time limit
 class _Alarm:
     armed = True
+    collecting = False
 
 
 @contextmanager
@@ -103,13 +106,21 @@ def time_limit(seconds: float, ctx: Context | None = None) -> Iterator[None]:
 
 @contextmanager
 def _alarm(seconds: float) -> Iterator[None]:
+    """SIGALRM after ``seconds`` and every 20 ms after that, raising ``_Timeout`` unless the interpreter is in
+    a garbage-collector or weak-reference callback (an exception there is printed and lost, and the callback
+    left half done): the next alarm tries again."""
     state = _Alarm()
 
+    def in_gc(phase: str, info: Any) -> None:
+        state.collecting = phase == "start"
+
     def handler(signum: int, frame: Any) -> None:
-        if state.armed:
+        in_callback = state.collecting or (frame is not None and frame.f_code.co_filename == weakref.__file__)
+        if state.armed and not in_callback:
             raise _Timeout(f"SymPy took more than {seconds:.3g} s")
 
     start = time.perf_counter()
+    gc.callbacks.append(in_gc)
     previous = signal.signal(signal.SIGALRM, handler)
     outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, seconds, 0.02)
     if 0.0 < outer_delay < seconds:  # an outer limit expires first: keep its deadline
@@ -122,6 +133,7 @@ def _alarm(seconds: float) -> Iterator[None]:
             signal.setitimer(signal.ITIMER_REAL, 0.0)
         finally:
             signal.signal(signal.SIGALRM, previous)
+            gc.callbacks.remove(in_gc)
             if outer_delay > 0.0:
                 left = outer_delay - (time.perf_counter() - start)
                 signal.setitimer(signal.ITIMER_REAL, max(left, 1e-4), outer_interval)

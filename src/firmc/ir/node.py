@@ -247,17 +247,21 @@ def walk(roots: Sequence[Node]) -> Iterator[Node]:
         ['param', 'neg']
     """
     seen: set[int] = set()
-    stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(roots)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            yield node
+    for root in roots:
+        if id(root) in seen:
             continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        stack.extend((a, False) for a in reversed(node.args) if id(a) not in seen)
+        seen.add(id(root))
+        stack: list[tuple[Node, Iterator[Node]]] = [(root, iter(root.args))]
+        while stack:
+            node, pending = stack[-1]
+            for a in pending:
+                if id(a) not in seen:
+                    seen.add(id(a))
+                    stack.append((a, iter(a.args)))
+                    break
+            else:
+                stack.pop()
+                yield node
 
 
 def domains(root: Node) -> dict[str, tuple[float, float]]:

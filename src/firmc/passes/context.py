@@ -53,8 +53,8 @@ class PassStat:
 class Context:
     """Options and shared state of one pipeline run.
 
-    ``sympy_budget_s`` bounds the time SymPy may spend on one sub-expression, ``sympy_total_s`` all SymPy
-    work of the run; past either, the IR stays as it is.
+    ``sympy_budget_s`` bounds the time SymPy may spend on one sub-expression (``integral_budget_s`` on one
+    normalisation integral), ``sympy_total_s`` all SymPy work of the run; past either, the IR stays as it is.
 
     Example:
         >>> Context().optimize
@@ -64,6 +64,7 @@ class Context:
     optimize: int = 1
     parameters: Mapping[str, Parameter] = field(default_factory=dict)
     sympy_budget_s: float = 0.25
+    integral_budget_s: float = 1.0  # SymPy time for one closed-form normalisation integral
     sympy_total_s: float = 1.5
     check: bool = False
     seed: int = 0

@@ -57,9 +57,27 @@ def normalizer(n: Node) -> Node:
     return apply("integral", f, *bounds, vars=tuple(names))
 
 
+def _symbolic(m: Node, ctx: Context) -> Node | None:
+    """Z by SymPy for a one-observable ``normalize`` without a library rule (None: quadrature stays)."""
+    from .symbolic_integrals import sympy_integral
+
+    f = m.args[0]
+    if len(f.free) != 1:
+        return None
+    (name,) = f.free
+    lo, hi = domains(f)[name]
+    budget = ctx.sympy_budget_s
+    ctx.sympy_budget_s = ctx.integral_budget_s
+    try:
+        return sympy_integral(f, name, lo, hi, ctx)
+    finally:
+        ctx.sympy_budget_s = budget
+
+
 def lower_normalisation(roots: Sequence[Node], ctx: Context | None = None) -> list[Node]:
     """Replace every ``normalize`` node by ``f / Z`` (:func:`normalizer`), f itself when f depends on no
-    observable.
+    observable. Without a library rule, from ``optimize`` 1 SymPy is asked for a closed form first (verified
+    against quadrature, cached per distribution shape and domain); the choice is noted in ``ctx``.
 
     Example:
         >>> from firmc.ir import param
@@ -73,8 +91,14 @@ def lower_normalisation(roots: Sequence[Node], ctx: Context | None = None) -> li
         if not args[0].free:
             return args[0]
         m = Node.make(n.op, args, n.attrs)
+        how = choice(m)
+        if ctx is not None and ctx.optimize >= 1 and how.startswith("quadrature"):
+            z = _symbolic(m, ctx)
+            if z is not None:
+                ctx.note("normalise", "", "closed form by SymPy")
+                return args[0] / z
         if ctx is not None:
-            ctx.note("normalise", str(dict(n.attrs).get("rule", "")), choice(m))
+            ctx.note("normalise", str(dict(n.attrs).get("rule", "")), how)
         return args[0] / normalizer(m)
 
     return rewrite(roots, rule)

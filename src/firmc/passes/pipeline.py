@@ -19,8 +19,14 @@ from dataclasses import dataclass
 
 from ..ir import Node, verify_node, walk
 from .context import Context, PassStat, Stopwatch
+from .cse import cse
+from .fold import fold
 from .gradient import add_derivatives
+from .hoist import hoist
+from .logspace import logspace
 from .normalise import lower_normalisation
+from .simplify import simplify
+from .strength import strength_reduce
 
 RootsFn = Callable[[Sequence[Node], Context], list[Node]]
 OutputsFn = Callable[[Mapping[str, Node], Context], dict[str, Node]]
@@ -61,8 +67,20 @@ class Pass:
 PIPELINE: tuple[Pass, ...] = (
     Pass("normalise", on_roots(lower_normalisation), 1,
          "normalize nodes -> closed forms (library rules, else SymPy) or explicit quadrature integrals"),
+    Pass("hoist", on_roots(hoist), 1,
+         "per-evaluation work out of the per-event work: invariant factors and terms gathered into one operand"),
+    Pass("logspace", on_roots(logspace), 1,
+         "log of products, quotients and exponentials split; log of sums of exponentials as log-sum-exp"),
     Pass("gradient", add_derivatives, 0,
          "adds d(output)/d(parameters) (reverse mode) and the Hessian (forward over reverse) where asked"),
+    Pass("fold", on_roots(fold), 1, "constant folding, IEEE-exact identities and dead branches"),
+    Pass("strength", on_roots(strength_reduce), 1,
+         "integer powers to multiplications, pow(x, 1/2) to sqrt, abs2 of reals, division by invariants"),
+    Pass("simplify", on_roots(simplify), 2,
+         "SymPy simplification per region under a time budget, kept when cheaper and numerically equal"),
+    Pass("fold2", on_roots(fold), 1, "folding again after the rewrites"),
+    Pass("cse", on_roots(cse), 1, "canonical operand order and shared sum/product prefixes"),
+    Pass("hoist2", on_roots(hoist), 1, "hoisting again, now over the gradient too"),
 )
 
 
@@ -81,13 +99,16 @@ def optimize_outputs(outputs: Mapping[str, Node], ctx: Context) -> dict[str, Nod
         ['grad:v:a', 'v']
     """
     out = dict(outputs)
+    size = _size(out)
     for p in PIPELINE:
         if ctx.optimize < p.min_level:
             continue
-        before = _size(out)
         clock = Stopwatch()
-        out = p.run(out, ctx)
-        ctx.stats.append(PassStat(p.name, clock.seconds(), before, _size(out)))
+        new = p.run(out, ctx)
+        seconds = clock.seconds()
+        after = size if all(new[k] is out.get(k) for k in new) and len(new) == len(out) else _size(new)
+        ctx.stats.append(PassStat(p.name, seconds, size, after))
+        out, size = new, after
         if ctx.check:
             for r in out.values():
                 verify_node(r)

@@ -140,3 +140,20 @@ def test_every_corpus_distribution_gradient_matches_central_differences(path):
         checked += 1
     if checked == 0:
         pytest.skip(f"{path.name}: no differentiable distribution entry")
+
+
+def test_log_sum_exp_written_with_min_and_max_has_its_true_gradient_at_a_tie():
+    """max takes the first argument at a tie and min the second, so m + log1p(exp(min - m)) = log(e^a + e^b)
+    gets d/da = d/db = 1/2 at a == b (the two-component mixture with equal components of rf501)."""
+    from firmc.interp import evaluate
+    from firmc.ir import apply, param
+    from firmc.passes.gradient import gradient
+
+    a, b = param("a"), param("b")
+    m = apply("max", a, b)
+    lse = m + apply("log1p", apply("exp", apply("min", a, b) - m))
+    g = gradient(lse, ["a", "b"])
+    for va, vb in ((0.7, 0.7), (0.7, -0.2), (-3.0, 1.5)):
+        got = [float(v) for v in evaluate([g["a"], g["b"]], {"a": va, "b": vb})]
+        want = [math.exp(va) / (math.exp(va) + math.exp(vb)), math.exp(vb) / (math.exp(va) + math.exp(vb))]
+        assert got == pytest.approx(want, rel=1e-15)

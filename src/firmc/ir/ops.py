@@ -285,6 +285,9 @@ def _d_unary(f: Callable[[Node, Node], Node]) -> Deriv:
 
 
 def _d_minmax(pick_first_when: str) -> Deriv:
+    """At a tie max(a, b) takes a (ge) and min(a, b) takes b (lt): exactly one of the pair passes the derivative
+    to each argument, so smooth functions written with both (log-sum-exp: max + log1p(exp(min - max))) get
+    their true derivative at the tie too."""
     def rule(n: Node, i: int) -> Node:
         a, b = n.args
         c = apply(pick_first_when, a, b)
@@ -462,7 +465,7 @@ _op("sign", ONE, _REAL, np.sign, _sympy_fn("sign"), _zero, "sign(a): -1, 0 or 1"
 _op("atan2", TWO, _REAL, np.arctan2, _sympy_fn("atan2"),
     lambda n, i: (n.args[1] if i == 0 else -n.args[0]) / (n.args[0] * n.args[0] + n.args[1] * n.args[1]),
     "atan2(y, x)")
-_op("min", TWO, _real_only(DType.REAL), np.minimum, _sympy_fn("Min"), _d_minmax("le"), "min(a, b)")
+_op("min", TWO, _real_only(DType.REAL), np.minimum, _sympy_fn("Min"), _d_minmax("lt"), "min(a, b)")
 _op("max", TWO, _real_only(DType.REAL), np.maximum, _sympy_fn("Max"), _d_minmax("ge"), "max(a, b)")
 _op("landau", ONE, _REAL, _landau, None, None,
     "landau(v): the standard Landau density as ROOT's TMath::Landau(v, 0, 1) (CERNLIB DENLAN)",

@@ -71,16 +71,16 @@ PIPELINE: tuple[Pass, ...] = (
          "per-evaluation work out of the per-event work: invariant factors and terms gathered into one operand"),
     Pass("logspace", on_roots(logspace), 1,
          "log of products, quotients and exponentials split; log of sums of exponentials as log-sum-exp"),
-    Pass("gradient", add_derivatives, 0,
-         "adds d(output)/d(parameters) (reverse mode) and the Hessian (forward over reverse) where asked"),
     Pass("fold", on_roots(fold), 1, "constant folding, IEEE-exact identities and dead branches"),
     Pass("strength", on_roots(strength_reduce), 1,
          "integer powers to multiplications, pow(x, 1/2) to sqrt, abs2 of reals, division by invariants"),
     Pass("simplify", on_roots(simplify), 2,
          "SymPy simplification per region under a time budget, kept when cheaper and numerically equal"),
-    Pass("fold2", on_roots(fold), 1, "folding again after the rewrites"),
     Pass("cse", on_roots(cse), 1, "canonical operand order and shared sum/product prefixes"),
-    Pass("hoist2", on_roots(hoist), 1, "hoisting again, now over the gradient too"),
+    Pass("gradient", add_derivatives, 0,
+         "adds d(output)/d(parameters) (reverse mode over the optimised value, sharing its nodes) and the "
+         "Hessian (forward over reverse) where asked"),
+    Pass("fold2", on_roots(fold), 1, "folding the derivative code (its rules are already applied to the value)"),
 )
 
 
@@ -128,3 +128,30 @@ def run_pipeline(roots: Sequence[Node], optimize: int = 1, *, check: bool = Fals
         ctx = Context(optimize=optimize, check=check)
     out = optimize_outputs({str(i): r for i, r in enumerate(roots)}, ctx)
     return [out[str(i)] for i in range(len(roots))]
+
+
+def markdown_pipeline() -> str:
+    """The pipeline and every rewrite rule as Markdown (docs/passes-generated.md is this text; a test keeps
+    it current).
+
+    Example:
+        >>> "| `normalise` |" in markdown_pipeline()
+        True
+    """
+    from .cse import CSE_RULES
+    from .dce import DCE_RULES
+    from .fold import FOLD_RULES
+    from .rules import rule_table
+    from .strength import STRENGTH_RULES
+
+    lines = ["# The pass pipeline (generated)", "",
+             "Generated from `firmc.passes.pipeline.PIPELINE` and the rule tables (`python scripts/gen_docs.py`); "
+             "see [passes.md](passes.md) for the prose.", "",
+             "| pass | from level | what it does |", "|---|---|---|"]
+    lines += [f"| `{p.name}` | {p.min_level} | {p.doc} |" for p in PIPELINE]
+    for title, rules in (("fold", FOLD_RULES), ("dead code (run with fold)", DCE_RULES),
+                         ("strength", STRENGTH_RULES), ("cse", CSE_RULES)):
+        lines += ["", f"## Rules of {title}", "",
+                  "*exact*: bit-identical results, NaN for NaN, signed zeros kept; the others change results "
+                  "at rounding level.", "", rule_table(rules)]
+    return "\n".join(lines) + "\n"

@@ -42,8 +42,8 @@ def test_info_ir_reports_op_counts_before_and_after(capsys):
 
 @pytest.mark.parametrize("optimize", [0, 1, 2])
 def test_many_component_mixture_values_and_gradient(optimize):
-    """An N-component Gaussian mixture against SciPy, component by component; the analytic gradient of one fraction and one mean against
-    central differences of the NLL."""
+    """An N-component Gaussian mixture against SciPy, component by component; the analytic gradient of one
+    fraction, one mean and one width against central differences of the NLL."""
     m = firmc.load(gaussian_mixture(N))
     f = firmc.compile(m, entry="mix", optimize=optimize)
     p = m.parameters

@@ -211,6 +211,100 @@ def _c_real(b: _Builder) -> Node:
     return apply(b.draw(st.sampled_from(("abs2", "real", "imag", "abs"))), b.complex_arg())
 
 
+# patterns that passes rewrite (fold, cse, strength reduction, logspace), more likely than by chance
+def _identity(b: _Builder) -> Node:
+    """x * 1, x + 0, x - 0, -(-x), x / 1, x * -1, (-a) * (-c), 0 - x ...: exact identities (and near misses:
+    x + 0.0 is not x for x = -0.0)."""
+    a = b.pick()
+    kind = b.draw(st.integers(0, 9))
+    one, zero = const(b.draw(st.sampled_from((1.0, 1)))), const(b.draw(st.sampled_from((0.0, -0.0, 0))))
+    if kind == 0:
+        return apply("mul", *((a, one) if b.draw(st.booleans()) else (one, a)))
+    if kind == 1:
+        return apply("add", *((a, zero) if b.draw(st.booleans()) else (zero, a)))
+    if kind == 2:
+        return apply("sub", a, zero)
+    if kind == 3:
+        return apply("sub", zero, a)
+    if kind == 4:
+        return apply("neg", apply("neg", a))
+    if kind == 5:
+        return apply("div", a, const(b.draw(st.sampled_from((1.0, -1.0)))))
+    if kind == 6:
+        return apply("mul", a, const(-1.0))
+    c = b.pick()
+    if kind == 7:
+        return apply(b.draw(st.sampled_from(("mul", "div"))), apply("neg", a), apply("neg", c))
+    if kind == 8:
+        return apply("add", a, apply("neg", c))
+    return apply("sub", a, apply("neg", c))
+
+
+def _commuted(b: _Builder) -> Node:
+    """op(a, c) combined with op(c, a) (or a < c with c > a): the same value written twice, for CSE."""
+    a, c = b.pick(), b.pick()
+    if b.draw(st.booleans()):
+        op = b.draw(st.sampled_from(("add", "mul")))
+        return apply(b.draw(st.sampled_from(("add", "mul", "sub"))), apply(op, a, c), apply(op, c, a))
+    cmp, flipped = b.draw(st.sampled_from((("lt", "gt"), ("le", "ge"))))
+    x, y = b.pick(), b.pick()
+    return apply("add", apply("select", apply(cmp, a, c), x, y), apply("select", apply(flipped, c, a), y, x))
+
+
+def _strength(b: _Builder) -> Node:
+    """pow with literal exponents, abs2 and |x| * |x| of reals, division by literals and parameters."""
+    a = b.pick()
+    kind = b.draw(st.integers(0, 3))
+    if kind == 0:
+        e = b.draw(st.sampled_from((2.0, 3.0, 4.0, 5.0, 8.0, 16.0, 17.0, -1.0, -2.0, -3.0, 0.5, -0.5, 0.0, 1.0)))
+        base = b.positive(a) if b.smooth and (e < 0 or not e.is_integer()) else a
+        return apply("pow", base, const(int(e)) if e.is_integer() and b.draw(st.booleans()) else const(e))
+    if kind == 1:
+        return apply("abs2", a) if b.draw(st.booleans()) else apply("mul", apply("abs", a), apply("abs", a))
+    if kind == 2:
+        return apply("div", a, const(b.draw(st.sampled_from((2.0, 4.0, 0.5, 0.25, 3.0, 10.0, -8.0)))))
+    den = param(b.draw(st.sampled_from(PARAMS)))
+    return apply("div", a, b.positive(den) if b.smooth else den)
+
+
+def _log_exp(b: _Builder) -> Node:
+    """log(exp(a)), exp(log(a)), log of products, quotients and powers of exponentials."""
+    a, c = b.pick(), b.pick()
+    kind = b.draw(st.integers(0, 4))
+    if kind == 0:
+        return apply("log", apply("exp", a))
+    if kind == 1:
+        return apply("exp", apply("log", b.maybe_guard(a)))
+    if kind == 2:
+        return apply("log", apply("mul", apply("exp", a), apply("exp", c)))
+    if kind == 3:
+        return apply("log", apply("div", apply("exp", a), b.positive(c)))
+    return apply("log", apply("pow", b.maybe_guard(a), const(b.draw(st.sampled_from((2.0, 3.0, 0.5))))))
+
+
+def _log_sum_exp(b: _Builder) -> Node:
+    """log(sum_k c_k exp(a_k)) with positive coefficients (literals, exp(p), p^2 + c), sometimes with a
+    difference (where a log-sum-exp rewrite must not apply)."""
+    terms = []
+    for _ in range(b.draw(st.integers(2, 4))):
+        e = apply("exp", b.pick())
+        kind = b.draw(st.integers(0, 3))
+        if kind == 0:
+            terms.append(e)
+        elif kind == 1:
+            terms.append(apply("mul", const(b.draw(st.sampled_from((0.5, 2.0, 1e-3, 3.0)))), e))
+        elif kind == 2:
+            terms.append(apply("mul", apply("exp", param(b.draw(st.sampled_from(PARAMS)))), e))
+        else:
+            terms.append(apply("mul", b.positive(param(b.draw(st.sampled_from(PARAMS)))), e))
+    if b.draw(st.integers(0, 3)) == 0:
+        return apply("log", b.positive(apply("sub", terms[0], apply("add", *terms[1:]))))
+    return apply("log", apply("add", *terms))
+
+
+PATTERNS = ("identity", "commuted", "strength", "log_exp", "log_sum_exp")
+
+
 REAL_OPS: dict[str, Callable[[_Builder], Node]] = {
     "add": _nary("add", 4), "mul": _nary("mul", 3), "sub": lambda b: apply("sub", b.pick(), b.pick()),
     "neg": _unary("neg"), "div": _div, "pow_int": _pow_int, "pow_frac": _pow_frac, "pow": _pow_general,
@@ -218,6 +312,8 @@ REAL_OPS: dict[str, Callable[[_Builder], Node]] = {
     "log1p": _guarded("log1p"), "sin": _unary("sin"), "cos": _unary("cos"), "tanh": _unary("tanh"),
     "atan": _unary("atan"), "erf": _unary("erf"), "erfc": _unary("erfc"), "abs": _unary("abs"),
     "abs2": _abs2_real, "minmax": _minmax, "select": _select, "lgamma": _lgamma,
+    "identity": _identity, "commuted": _commuted, "strength": _strength, "log_exp": _log_exp,
+    "log_sum_exp": _log_sum_exp,
 }
 COMPLEX_OPS: dict[str, Callable[[_Builder], Node | None]] = {
     "complex": _c_new, "phase": _c_phase, "cmul": _c_mul, "cadd": _c_add, "cdiv": _c_div, "cexp": _c_exp,
@@ -240,6 +336,7 @@ def expressions(draw: st.DrawFn, max_ops: int = 14, smooth: bool = False, allow_
     b = _Builder(draw, smooth, allow_complex)
     b.real = [*(param(p) for p in PARAMS), x, y, b.constant()]
     names = sorted(ops if ops is not None else REAL_OPS)
+    names += [k for k in PATTERNS if k in names]  # twice as likely as the other ops
     cnames = sorted(COMPLEX_OPS) if allow_complex else []
     built: list[Node] = []
     for _ in range(draw(st.integers(2, max_ops))):
@@ -269,9 +366,14 @@ def expressions(draw: st.DrawFn, max_ops: int = 14, smooth: bool = False, allow_
     return Case(tuple(roots), params, {"x": (lo, hi), "y": Y_EVENTS}, "smooth" if smooth else "expr")
 
 
+# complex functions with branch cuts on an axis: crossing either axis may cross the cut
+_CUTS = frozenset({"log", "log10", "sqrt", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arg", "pow"})
+
+
 def kinks(roots: list[Node] | tuple[Node, ...]) -> list[tuple[Node, Node]]:
     """The pairs (a, b) whose crossing a = b is a kink or a jump: arguments of min, max and comparisons,
-    (a, 0) for abs (|z| at z = 0 for complex z)."""
+    (a, 0) for abs (|z| at z = 0 for complex z), and for functions of a complex z with a branch cut, (Re z, 0)
+    and (Im z, 0)."""
     out = []
     for n in walk(list(roots)):
         if n.op in ("min", "max", *COMPARISONS):
@@ -279,6 +381,9 @@ def kinks(roots: list[Node] | tuple[Node, ...]) -> list[tuple[Node, Node]]:
         elif n.op == "abs":
             a = n.args[0]
             out.append((a, const(0.0)) if a.type.dtype is not DType.COMPLEX else (apply("abs", a), const(0.0)))
+        elif n.op in _CUTS and n.args[0].type.dtype is DType.COMPLEX:
+            z = n.args[0]
+            out += [(apply("real", z), const(0.0)), (apply("imag", z), const(0.0))]
     return out
 
 
@@ -351,8 +456,10 @@ def models(draw: st.DrawFn, quadrature: bool = True, with_y: bool = True, log: b
     x = obs("x", lo, hi)
     ps = _ModelParams()
     shared: dict[str, Node] = {}
-    n = draw(st.integers(1, 3))
-    pdfs = [draw(_component(x, ps, shared, quadrature)) for _ in range(n)]
+    # distinct components: the same density twice makes logspace do more work per event (a log-sum-exp over
+    # equal exponents), pinned by test_logspace_repeated_component instead
+    pdfs = list(dict.fromkeys(draw(_component(x, ps, shared, quadrature)) for _ in range(draw(st.integers(1, 3)))))
+    n = len(pdfs)
     if n == 1:
         pdf = pdfs[0]
     elif draw(st.booleans()):  # n - 1 fractions summing to less than one
@@ -416,13 +523,37 @@ SAFETY = 100.0  # a rewrite may be this many times less exact than a perturbatio
 RTOL = 1e-12
 ATOL = 1e-300
 _QUADRATURE_OPS = ("normalize", "integral")
+TINY = 4.0 * 2.0**-1074  # absolute rounding of results in the subnormal range
+_UNDERFLOWING = frozenset({"mul", "div", "pow", "exp", "abs2", "erfc", "tgamma", "gammainc", "gammaincc", "landau",
+                           "faddeeva", "normalize", "integral"})
+
+
+_POOL = 64
+
+
+@functools.cache
+def _pools() -> tuple[dict[tuple[bool, bool], list[Node]], dict[bool, list[Node]]]:
+    """Perturbation factors 1 + u (|u| <= EPS_OP, or QUAD_RTOL for quadratures) and subnormal offsets, real and
+    complex: each perturbed node draws one (built once: constants are not cheap to intern)."""
+    from firmc.interp import QUAD_RTOL
+
+    u = np.random.default_rng(12345).uniform(-1.0, 1.0, (4, _POOL))
+    factors = {(quad, cplx): [const(complex(1.0 + eps * a, eps * b) if cplx else 1.0 + eps * a)
+                              for a, b in zip(*u[:2], strict=True)]
+               for quad, eps in ((False, EPS_OP), (True, QUAD_RTOL)) for cplx in (False, True)}
+    offsets = {cplx: [const(complex(TINY * a, TINY * b) if cplx else TINY * a) for a, b in zip(*u[2:], strict=True)]
+               for cplx in (False, True)}
+    return factors, offsets
 
 
 def _perturbed(roots: list[Node], rng: np.random.Generator) -> list[Node]:
-    """The roots with every real or complex operation's result multiplied by (1 + u), |u| <= EPS_OP
-    (QUAD_RTOL for quadratures): a model of the rounding (and quadrature) error of each operation. Constant
-    subexpressions are left exact."""
-    from firmc.interp import QUAD_RTOL
+    """The roots with every real or complex operation's result v replaced by v (1 + u) + t, |u| <= EPS_OP
+    (QUAD_RTOL for quadratures): a model of the rounding (and quadrature) error of each operation. t, a few
+    subnormal ulps, is added to the results of the ops that can underflow: there rounding is absolute, and a
+    rewrite that avoids the underflow (log(exp(a) + exp(b)) as a log-sum-exp) is more accurate, not wrong.
+    Constant subexpressions are left exact."""
+    factors, offsets = _pools()
+    picks = iter(rng.integers(0, _POOL, 2 * sum(1 for _ in walk(roots)) + 1).tolist())
 
     def rule(n: Node, args: tuple[Node, ...]) -> Node | None:
         # constants stay exact: folding computes them once, and an exponent 2 - 1 must stay 1
@@ -430,10 +561,11 @@ def _perturbed(roots: list[Node], rng: np.random.Generator) -> list[Node]:
             return None
         same = all(a is b for a, b in zip(args, n.args, strict=True))
         new = n if same else Node.make(n.op, args, n.attrs)
-        eps = QUAD_RTOL if n.op in _QUADRATURE_OPS else EPS_OP
-        u, w = rng.uniform(-eps, eps, 2)
-        factor = const(complex(1.0 + u, w)) if n.type.dtype is DType.COMPLEX else const(1.0 + u)
-        return apply("mul", new, factor)
+        cplx = n.type.dtype is DType.COMPLEX
+        out = Node.make("mul", (new, factors[(n.op in _QUADRATURE_OPS, cplx)][next(picks)]))
+        if n.op in _UNDERFLOWING:
+            out = Node.make("add", (out, offsets[cplx][next(picks)]))
+        return out
 
     return rewrite(roots, rule)
 
@@ -527,3 +659,151 @@ def amplitudes(draw: st.DrawFn, log: bool | None = None) -> Case:
     if log is None:
         log = draw(st.booleans())
     return Case((apply("log", root) if log else root,), ps.ranges, {"x": (lo, hi)}, "amplitude")
+
+
+# --------------------------------------------------------------------------------------- the op catalogue
+def _as_real(n: Node, a: Node, c: Node) -> list[Node]:
+    """Real roots showing ``n``: itself, select(n, a, c) for a bool, n + 0.0 for an int, abs2/real/imag of a
+    complex value."""
+    dt = n.type.dtype
+    if dt is DType.BOOL:
+        return [apply("select", n, a, c)]
+    if dt is DType.INT:
+        return [apply("add", n, const(0.0))]
+    if dt is DType.COMPLEX:
+        return [apply("abs2", n), apply("real", n), apply("imag", n)]
+    return [n]
+
+
+def catalogue() -> Case:
+    """Every op of the op table on a few kinds of arguments (mixed-sign and positive per-event values,
+    parameters, complex values, booleans, integer literals), and the patterns of :data:`PATTERNS` in each of
+    their variants, as the roots of one case: a deterministic sweep that a new op or rule cannot escape.
+    Ops whose type rules refuse an argument kind are skipped for it; structural ops are left out. Roots the
+    interpreter fails on are left out too, and listed in ``notes``."""
+    from firmc.errors import IRError
+    from firmc.interp import evaluate
+    from firmc.ir import OPS
+
+    x, y = obs("x", -2.0, 3.0), obs("y")
+    p0, p1, p2, p3 = (param(p) for p in PARAMS)
+    a, c, q = x - p0, p1 * y + 0.5, p2
+    pos = apply("exp", p3 - x)
+    z = apply("complex", a, c)
+    w = apply("mul", apply("complex", q, a), apply("exp", apply("mul", const(1j), c)))
+    ba, bb = apply("lt", a, c), apply("ge", c, q)
+    two, m7 = const(2), const(-7)
+    unary_args = [(a,), (pos,), (q,), (z,), (ba,), (two,)]
+    binary_args = [(a, c), (c, a), (pos, a), (a, q), (q, pos), (z, w), (z, a), (a, z), (ba, bb), (m7, two), (a, two)]
+    roots: list[Node] = []
+    for name, op in OPS.items():
+        if op.numpy is None:
+            continue
+        lo, hi = op.arity
+        shapes_: list[tuple[Node, ...]] = []
+        if lo <= 1 and (hi is None or hi >= 1):
+            shapes_ += unary_args
+        if lo <= 2 and (hi is None or hi >= 2):
+            shapes_ += binary_args
+        if hi is None:
+            shapes_ += [(a, c, q), (z, a, c), (pos, pos, a)]
+        if lo == 3:
+            shapes_ += [(ba, a, c), (bb, z, w), (apply("gt", a, q), pos, q)]
+        for args in shapes_:
+            try:
+                n = apply(name, *args)
+            except IRError:
+                continue
+            roots += _as_real(n, a, c)
+    for e in (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 8.0, 16.0, 17.0, -1.0, -2.0, -3.0, 0.5, -0.5, 1.5, 1.0 / 3.0):
+        roots += [apply("pow", base, const(e)) for base in (a, pos, q)]
+        if e.is_integer():
+            roots += [apply("pow", base, const(int(e))) for base in (a, pos)]
+    for zero in (const(0.0), const(-0.0), const(0)):
+        roots += [apply("add", a, zero), apply("add", zero, a), apply("sub", a, zero), apply("sub", zero, a)]
+    for one in (const(1.0), const(1), const(-1.0)):
+        roots += [apply("mul", a, one), apply("mul", one, a), apply("div", a, one)]
+    roots += [
+        apply("neg", apply("neg", a)), apply("mul", apply("neg", a), apply("neg", c)),
+        apply("div", apply("neg", a), apply("neg", c)), apply("add", a, apply("neg", c)),
+        apply("sub", a, apply("neg", c)), apply("sub", apply("add", a, c), apply("add", c, a)),
+        apply("add", apply("mul", a, c), apply("mul", c, a)),
+        apply("add", apply("select", apply("lt", a, c), x, y), apply("select", apply("gt", c, a), y, x)),
+        apply("mul", apply("abs", a), apply("abs", a)), apply("abs2", a),
+        *(apply("div", a, const(k)) for k in (2.0, 4.0, 0.5, 0.25, 3.0, 10.0, -8.0, 1e300, 1e-300)),
+        apply("div", a, q), apply("div", a, pos), apply("div", pos, q * q + 1.0),
+        apply("log", apply("exp", a)), apply("exp", apply("log", a)), apply("exp", apply("log", pos)),
+        apply("log", apply("exp", a * 400.0)), apply("log", apply("mul", apply("exp", a), apply("exp", c))),
+        apply("log", apply("div", apply("exp", a), pos)), apply("log", apply("pow", pos, const(3.0))),
+        apply("log", apply("add", apply("exp", a), apply("exp", c))),
+        apply("log", apply("add", apply("exp", a * 300.0), apply("mul", const(2.0), apply("exp", c * 300.0)))),
+        apply("log", apply("add", apply("mul", apply("exp", q), apply("exp", a)), apply("exp", c), apply("exp", q))),
+        apply("log", apply("sub", apply("exp", a), apply("exp", c))),
+        apply("log", apply("add", apply("exp", a), apply("mul", q, apply("exp", c)))),
+        apply("sqrt", apply("mul", a, a)), apply("mul", apply("sqrt", pos), apply("sqrt", pos)),
+        apply("mul", apply("exp", p1), apply("add", x, apply("exp", p2))),  # per-evaluation factors (hoist)
+        apply("div", apply("sub", x, p0 * 2.0), apply("exp", p1)),
+    ]
+    case = Case((), dict.fromkeys(PARAMS, PARAM_RANGE), {"x": (-2.0, 3.0), "y": Y_EVENTS}, "catalogue")
+    env = random_point(case, np.random.default_rng(0))
+    kept: list[Node] = []
+    for r in dict.fromkeys(roots):  # the interpreter must evaluate every root; those it cannot are noted
+        try:
+            evaluate([r], env)
+        except Exception as err:  # any failure is noted (and a test asserts there is none)
+            case.notes.append(f"{r!r}: {type(err).__name__}: {err}")
+        else:
+            kept.append(r)
+    case.roots = tuple(kept)
+    return case
+
+
+# ops whose derivative is zero almost everywhere, with jumps: nothing for finite differences to check
+_STEPS = frozenset({"floor", "ceil", "trunc", "round", "sign", "idiv", "mod", "lt", "le", "gt", "ge", "eq", "ne",
+                    "approx_eq", "and", "or", "not"})
+
+
+def smooth_catalogue() -> Case:
+    """Every op of the op table with a derivative, on arguments inside its domain that depend on the
+    parameters p0..p3 (and on x): for gradients and Hessians against finite differences, op by op. Complex
+    results are taken back to real (abs2, real, imag, and abs and arg away from zero)."""
+    from firmc.errors import IRError
+    from firmc.ir import OPS
+
+    x = obs("x", 0.5, 2.0)
+    p0, p1, p2, p3 = (param(p) for p in PARAMS)
+    u = p0 * x + p1  # mixed sign
+    v = p2 - p3 * x
+    pos = apply("exp", 0.5 * (p3 - x) + 0.3 * p0)
+    unit = 0.9 * apply("tanh", u)  # inside (-1, 1)
+    big = 1.0 + pos + p2 * p2  # > 1
+    z = apply("complex", u, v)
+    w = apply("mul", apply("complex", pos, p1), apply("exp", apply("mul", const(1j), p2 * x)))
+    arg_sets = {
+        1: [(u,), (pos,), (unit,), (big,), (z,), (w,)],
+        2: [(u, v), (pos, u), (big, pos), (z, w), (w, u), (u, z)],
+        3: [(apply("lt", u, v), u, v), (apply("gt", pos, big * 0.5), z, w)],
+    }
+    roots: list[Node] = []
+    for name, op in OPS.items():
+        if op.numpy is None or name in _STEPS or op.leaf_var is not None:
+            continue
+        lo, hi = op.arity
+        for k in (1, 2, 3):
+            if k < lo or (hi is not None and k > hi):
+                continue
+            for args in arg_sets[k]:
+                try:
+                    n = apply(name, *args)
+                except IRError:
+                    continue
+                if n.type.dtype is DType.COMPLEX:
+                    roots += [apply("abs2", n), apply("imag", n)]
+                    if args[0] is z:
+                        roots += [apply("real", n), apply("abs", n), apply("arg", n)]
+                elif n.type.dtype is DType.REAL:
+                    roots.append(n)
+    roots += [apply("pow", base, const(e)) for e in (2.0, 3.0, -1.0, 0.5, -1.5) for base in (pos, big)]
+    roots += [apply("pow", u, const(e)) for e in (2.0, 3.0, 2, 5)]
+    params = dict.fromkeys(PARAMS, (-1.0, 1.0))
+    return Case(tuple(dict.fromkeys(roots)), params, {"x": (0.5, 2.0)}, "smooth catalogue")

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import math
 import weakref
+from _weakref import _remove_dead_weakref  # type: ignore[attr-defined]  # what WeakValueDictionary uses
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from .types import DType, Type, Var
 
@@ -61,8 +62,6 @@ class Node:
     type: Type
     free: frozenset[str]
 
-    _pool: ClassVar[weakref.WeakValueDictionary[object, Node]] = weakref.WeakValueDictionary()
-
     def __init__(self) -> None:  # pragma: no cover - guarded: use apply()/const()/...
         raise TypeError("build nodes with firmc.ir.apply(), const(), param() or obs()")
 
@@ -75,23 +74,32 @@ class Node:
             True
         """
         key = (op, tuple(map(id, args)), _key(attrs) if attrs else ())
-        node = cls._pool.get(key)
-        if node is not None:
-            return node
-        opdef = _ops().get(op)
+        ref = _POOL.get(key)
+        if ref is not None:
+            found = ref()
+            if found is not None:
+                return found
+        opdef = _OPS.get(op) or _ops().get(op)
         if opdef is None:
             from ..errors import IRError, did_you_mean
 
             raise IRError(f"unknown op '{op}'{did_you_mean(op, _ops())}")
         node = object.__new__(cls)
         node.op, node.args, node.attrs = op, tuple(args), attrs
-        opdef.check_arity(len(args))
-        dtype = opdef.dtype_rule([a.type.dtype for a in args], node)
-        node.free = opdef.free_rule(node)
-        var = _variability(node, opdef)
+        n = len(node.args)
+        lo, hi = opdef.arity
+        if n < lo or (hi is not None and n > hi):
+            opdef.check_arity(n)
+        dtype = opdef.dtype_rule([a.type.dtype for a in node.args], node)
+        node.free = free = opdef.free_rule(node)
+        var = opdef.leaf_var
+        if var is None:
+            var = _EVENT if free else _args_var(node.args)
         t = _TYPES.get((dtype, var))
         node.type = t if t is not None else _TYPES.setdefault((dtype, var), Type(dtype, var))
-        cls._pool[key] = node
+        ref = _PoolRef(node, _drop)
+        ref.key = key
+        _POOL[key] = ref
         return node
 
     def attr(self, name: str) -> Any:
@@ -157,6 +165,7 @@ class Node:
 
 
 _OPS: dict[str, OpDef] = {}
+_CONST, _PARAM, _EVENT = Var.CONST, Var.PARAM, Var.EVENT  # globals: faster than Enum attributes
 _TYPES: dict[tuple[DType, Var], Type] = {}
 
 
@@ -169,12 +178,29 @@ def _ops() -> dict[str, OpDef]:
     return _OPS
 
 
-def _variability(node: Node, opdef: OpDef) -> Var:
-    if opdef.leaf_var is not None:
-        return opdef.leaf_var
-    if node.free:
-        return Var.EVENT
-    return Var.PARAM if any(a.type.var is not Var.CONST for a in node.args) else Var.CONST
+def _args_var(args: tuple[Node, ...]) -> Var:
+    """The variability of a node without free variables: param if an argument varies, else const."""
+    for a in args:
+        if a.type.var is not _CONST:
+            return _PARAM
+    return _CONST
+
+
+class _PoolRef(weakref.ref[Node]):
+    """A weak reference from the intern pool to a node, knowing its pool key (as ``weakref.KeyedRef``, built
+    without Python-level ``__new__``/``__init__``)."""
+
+    __slots__ = ("key",)
+    key: object
+
+
+# (op, argument ids, attribute key) -> weak reference to the node; an entry leaves with its node (the callback
+# runs when the node is freed, as in weakref.WeakValueDictionary)
+_POOL: dict[object, _PoolRef] = {}
+
+
+def _drop(ref: _PoolRef) -> None:
+    _remove_dead_weakref(_POOL, ref.key)  # atomic, and only if the entry is still a dead reference
 
 
 def apply(op: str, *args: Node, **attrs: AttrValue) -> Node:
@@ -246,17 +272,18 @@ def walk(roots: Sequence[Node]) -> Iterator[Node]:
         >>> a = param("a"); [n.op for n in walk([apply("neg", a)])]
         ['param', 'neg']
     """
-    seen: set[int] = set()
+    seen: set[Node] = set()  # nodes hash and compare by identity
+    add = seen.add
     for root in roots:
-        if id(root) in seen:
+        if root in seen:
             continue
-        seen.add(id(root))
+        add(root)
         stack: list[tuple[Node, Iterator[Node]]] = [(root, iter(root.args))]
         while stack:
             node, pending = stack[-1]
             for a in pending:
-                if id(a) not in seen:
-                    seen.add(id(a))
+                if a not in seen:
+                    add(a)
                     stack.append((a, iter(a.args)))
                     break
             else:

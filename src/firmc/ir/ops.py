@@ -73,13 +73,24 @@ class OpDef:
 
 
 def _union_free(args: Sequence[Node]) -> frozenset[str]:
-    sets = [a.free for a in args if a.free]
-    if not sets:
-        return frozenset()
-    first = sets[0]
-    if all(s is first or s == first for s in sets):
-        return first
-    return frozenset().union(*sets)
+    """The free variables of ``args`` together: the first argument's set itself when every non-empty set equals it
+    (the usual case: no new set per node), else a new union.
+
+    Example:
+        >>> from firmc.ir import obs, param
+        >>> x = obs("x")
+        >>> _union_free([param("a"), x, x]) is x.free, sorted(_union_free([x, obs("y")]))
+        (True, ['x', 'y'])
+    """
+    first: frozenset[str] | None = None
+    for a in args:
+        s = a.free
+        if s and s is not first:
+            if first is None:
+                first = s
+            elif s != first:
+                return frozenset().union(*[a.free for a in args if a.free])
+    return first if first is not None else frozenset()
 
 
 # ----------------------------------------------------------------------------------------------- type rules

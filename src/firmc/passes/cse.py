@@ -31,27 +31,23 @@ from __future__ import annotations
 import hashlib
 import itertools
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from ..ir import DType, Node, rewrite, walk
 from .context import Context
 from .rules import Rule, Uses, format_counts, run_rules
 
-# id(node) -> (weak reference to the node, digest); an entry leaves with its node (the callback runs when the
-# node is freed, before its address can be reused)
-_DIGESTS: dict[int, tuple[weakref.ref[Node], bytes]] = {}
+_BOOL, _COMPLEX = DType.BOOL, DType.COMPLEX  # globals: faster than Enum attributes
+
+# weak reference to a node -> its digest. An entry leaves with its node (the reference's callback runs when the
+# node is freed); a reference hashes and compares as its live node, so a fresh ``weakref.ref(node)`` finds it.
+# One tracked object per entry (the reference): a large graph's digests add little work for the garbage collector.
+_DIGESTS: dict[weakref.ref[Node], bytes] = {}
+_ref = weakref.ref
 
 
-def _known(n: Node) -> bytes | None:
-    entry = _DIGESTS.get(id(n))
-    return entry[1] if entry is not None and entry[0]() is n else None
-
-
-def _forget(key: int) -> Callable[[weakref.ref[Node]], None]:
-    def callback(ref: weakref.ref[Node]) -> None:
-        _DIGESTS.pop(key, None)
-
-    return callback
+def _forget(ref: weakref.ref[Node]) -> None:
+    _DIGESTS.pop(ref, None)
 
 
 def digest(root: Node) -> bytes:
@@ -62,27 +58,25 @@ def digest(root: Node) -> bytes:
         >>> digest(param("a") + 1.0) == digest(param("a") + 1.0) != digest(1.0 + param("a"))
         True
     """
-    known = _known(root)
-    if known is not None:
-        return known
+    known = _DIGESTS.get
+    found = known(_ref(root))
+    if found is not None:
+        return found
+    blake2b = hashlib.blake2b
     stack = [root]
     while stack:  # explicit stack that stops at nodes already digested
         n = stack[-1]
-        if _known(n) is not None:
-            stack.pop()
+        args = n.args
+        parts = [known(_ref(a)) for a in args]
+        if None in parts:
+            stack.extend([a for a, d in zip(args, parts, strict=True) if d is None])
             continue
-        parts = [_known(a) for a in n.args]
-        missing = [a for a, d in zip(n.args, parts, strict=True) if d is None]
-        if missing:
-            stack.extend(missing)
-            continue
-        h = hashlib.blake2b(f"{n.op}{n.attrs!r}".encode(), digest_size=12)
-        for d in parts:
-            assert d is not None
-            h.update(d)
-        _DIGESTS[id(n)] = (weakref.ref(n, _forget(id(n))), h.digest())
         stack.pop()
-    return _DIGESTS[id(root)][1]
+        key = _ref(n, _forget)
+        if key not in _DIGESTS:  # a node can be on the stack twice
+            _DIGESTS[key] = blake2b(f"{n.op}{n.attrs!r}".encode() + b"".join(parts),  # type: ignore[arg-type]
+                                    digest_size=12).digest()
+    return _DIGESTS[_ref(root)]
 
 
 def canonical_key(n: Node) -> tuple[bool, bytes]:
@@ -100,14 +94,20 @@ _COMMUTATIVE = frozenset({"add", "mul", "eq", "ne", "and", "or", "approx_eq"})
 
 
 def _commute(n: Node, uses: Uses) -> Node | None:
-    if len(n.args) < 2:
+    args = n.args
+    if len(args) < 2:
         return None
-    a, b = n.args[:2]
-    if n.op == "mul" and DType.COMPLEX in (a.type.dtype, b.type.dtype):
+    a, b = args[0], args[1]
+    if n.op == "mul" and (a.type.dtype is _COMPLEX or b.type.dtype is _COMPLEX):
         return None
-    if canonical_key(b) < canonical_key(a):
-        return Node.make(n.op, (b, a, *n.args[2:]), n.attrs)
-    return None
+    a_const, b_const = a.op == "const", b.op == "const"  # canonical_key(b) < canonical_key(a), digests if needed
+    if a_const is b_const:
+        known = _DIGESTS.get  # digest(), without the call where it is known
+        if not (known(_ref(b)) or digest(b)) < (known(_ref(a)) or digest(a)):
+            return None
+    elif not b_const < a_const:
+        return None
+    return Node.make(n.op, (b, a, *args[2:]), n.attrs)
 
 
 def _flip(n: Node, uses: Uses) -> Node | None:
@@ -126,7 +126,8 @@ def _negated(n: Node, nb: Node) -> Node | None:
 
 
 def _add_neg(n: Node, uses: Uses) -> Node | None:
-    if len(n.args) != 2:
+    args = n.args
+    if len(args) != 2 or (args[0].op != "neg" and args[1].op != "neg"):
         return None
     for a, nb in (n.args, n.args[::-1]):
         b = _negated(n, nb)
@@ -137,6 +138,8 @@ def _add_neg(n: Node, uses: Uses) -> Node | None:
 
 def _sub_neg(n: Node, uses: Uses) -> Node | None:
     a, nb = n.args
+    if nb.op != "neg":
+        return None
     b = _negated(n, nb)
     return Node.make("add", (a, b)) if b is not None else None
 
@@ -163,7 +166,7 @@ class _Trie:
 def _chainable(n: Node) -> bool:
     """An n-ary add or mul whose left-to-right accumulation has the node's dtype at every step (no bool operand:
     NumPy adds bools as logical or)."""
-    return n.op in ("add", "mul") and len(n.args) >= 2 and all(a.type.dtype is not DType.BOOL for a in n.args)
+    return n.op in ("add", "mul") and len(n.args) >= 2 and all(a.type.dtype is not _BOOL for a in n.args)
 
 
 def _branches(root: _Trie) -> bool:

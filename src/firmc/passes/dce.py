@@ -26,10 +26,12 @@ from ..ir import DType, Module, Node, const, walk
 from .context import Context
 from .rules import Rule, Uses, apply_rules, is_const, to_dtype, truth
 
+_BOOL, _INT, _COMPLEX = DType.BOOL, DType.INT, DType.COMPLEX  # globals: faster than Enum attributes
+
 
 def _select_const(n: Node, uses: Uses) -> Node | None:
     c, a, b = n.args
-    if c.op != "const" or c.type.dtype is DType.COMPLEX:
+    if c.op != "const" or c.type.dtype is _COMPLEX:
         return None
     return to_dtype(a if truth(c) else b, n.type.dtype)
 
@@ -56,7 +58,7 @@ def _select_nested(n: Node, uses: Uses) -> Node | None:
 
 
 def _int_zero(n: Node, uses: Uses) -> Node | None:
-    if n.type.dtype is not DType.INT or any(a.type.dtype not in (DType.INT, DType.BOOL) for a in n.args):
+    if n.type.dtype is not _INT or any(a.type.dtype not in (_INT, _BOOL) for a in n.args):
         return None
     return const(0) if any(is_const(a, 0) for a in n.args) else None
 

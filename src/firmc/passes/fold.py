@@ -41,6 +41,8 @@ from .context import Context
 from .dce import DCE_RULES
 from .rules import NUMERIC, Rule, Uses, apply_rules, is_const, is_zero, truth
 
+_BOOL, _INT, _REAL = DType.BOOL, DType.INT, DType.REAL  # globals: faster than Enum attributes
+
 _KIND = {"b": DType.BOOL, "i": DType.INT, "u": DType.INT, "f": DType.REAL, "c": DType.COMPLEX}
 
 
@@ -84,7 +86,13 @@ def _parts(z: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------------ rules
 def _const_eval(n: Node, uses: Uses) -> Node | None:
-    if not n.args or n.opdef.numpy is None or any(a.op != "const" for a in n.args):
+    args = n.args
+    if not args:
+        return None
+    for a in args:
+        if a.op != "const":
+            return None
+    if n.opdef.numpy is None:
         return None
     try:
         value = evaluate([n], {})[0]
@@ -94,6 +102,9 @@ def _const_eval(n: Node, uses: Uses) -> Node | None:
 
 
 def _const_prefix(n: Node, uses: Uses) -> Node | None:
+    args = n.args
+    if len(args) < 3 or args[0].op != "const" or args[1].op != "const":
+        return None  # fewer than two leading literals, or nothing after them
     k = 0
     while k < len(n.args) and n.args[k].op == "const":
         k += 1
@@ -112,7 +123,7 @@ def _const_prefix(n: Node, uses: Uses) -> Node | None:
 
 def _flatten(n: Node, uses: Uses) -> Node | None:
     inner = n.args[0]
-    if inner.op != n.op or uses(inner) != 1 or any(a.type.dtype is DType.BOOL for a in inner.args):
+    if inner.op != n.op or uses(inner) != 1 or any(a.type.dtype is _BOOL for a in inner.args):
         return None  # bool + bool is logical or in NumPy: the inner node's cast to int matters
     return Node.make(n.op, (*inner.args, *n.args[1:]))
 
@@ -132,34 +143,39 @@ def _drop_literals(n: Node, drop: Sequence[Node]) -> Node | None:
 
 
 def _mul_one(n: Node, uses: Uses) -> Node | None:
-    return _drop_literals(n, [a for a in n.args if is_const(a, 1)])
+    for a in n.args:
+        if a.op == "const":
+            return _drop_literals(n, [a for a in n.args if is_const(a, 1)])
+    return None  # no literal: nothing to drop
 
 
 def _add_neg_zero(n: Node, uses: Uses) -> Node | None:
-    if n.type.dtype is DType.REAL:
-        zeros = [a for a in n.args if a.op == "const" and a.type.dtype is DType.REAL and is_zero(a, True)]
+    if n.type.dtype is _REAL:
+        zeros = [a for a in n.args if a.op == "const" and a.type.dtype is _REAL and is_zero(a, True)]
     else:
-        zeros = [a for a in n.args if a.op == "const" and a.type.dtype is DType.INT and is_zero(a, False)]
-    return _drop_literals(n, zeros)
+        zeros = [a for a in n.args if a.op == "const" and a.type.dtype is _INT and is_zero(a, False)]
+    return _drop_literals(n, zeros) if zeros else None
 
 
 def _sub_zero(n: Node, uses: Uses) -> Node | None:
     x, c = n.args
-    if x.type.dtype is not n.type.dtype or n.type.dtype not in NUMERIC:
+    if c.op != "const" or x.type.dtype is not n.type.dtype or n.type.dtype not in NUMERIC:
         return None
     return x if is_zero(c, False) and c.type.dtype in NUMERIC else None
 
 
 def _neg_zero_sub(n: Node, uses: Uses) -> Node | None:
     c, x = n.args
-    if x.type.dtype is not n.type.dtype or c.type.dtype is not n.type.dtype or n.type.dtype not in NUMERIC:
+    if c.op != "const" or x.type.dtype is not n.type.dtype or c.type.dtype is not n.type.dtype:
         return None
-    return Node.make("neg", (x,)) if is_zero(c, n.type.dtype is DType.REAL) else None
+    if n.type.dtype not in NUMERIC:
+        return None
+    return Node.make("neg", (x,)) if is_zero(c, n.type.dtype is _REAL) else None
 
 
 def _div_one(n: Node, uses: Uses) -> Node | None:
     x, c = n.args
-    if x.type.dtype is not DType.REAL or not is_const(c) or c.type.dtype is DType.BOOL:
+    if c.op != "const" or x.type.dtype is not _REAL or not is_const(c) or c.type.dtype is _BOOL:
         return None
     if c.attr("value") == 1:
         return x
@@ -167,7 +183,8 @@ def _div_one(n: Node, uses: Uses) -> Node | None:
 
 
 def _mul_minus_one(n: Node, uses: Uses) -> Node | None:
-    if len(n.args) != 2 or n.type.dtype not in NUMERIC:
+    args = n.args
+    if len(args) != 2 or (args[0].op != "const" and args[1].op != "const") or n.type.dtype not in NUMERIC:
         return None
     for c, x in (n.args, n.args[::-1]):
         if is_const(c, -1) and c.type.dtype in NUMERIC and x.type.dtype is n.type.dtype:
@@ -183,10 +200,11 @@ def _neg_neg(n: Node, uses: Uses) -> Node | None:
 
 
 def _neg_pair(n: Node, uses: Uses) -> Node | None:
-    if len(n.args) != 2 or not all(a.op == "neg" for a in n.args):
+    args = n.args
+    if len(args) != 2 or args[0].op != "neg" or args[1].op != "neg":
         return None
     a, b = (x.args[0] for x in n.args)
-    ok = DType.REAL if n.op == "div" else n.type.dtype
+    ok = _REAL if n.op == "div" else n.type.dtype
     if ok not in NUMERIC or a.type.dtype is not ok or b.type.dtype is not ok:
         return None
     return Node.make(n.op, (a, b))
@@ -195,14 +213,14 @@ def _neg_pair(n: Node, uses: Uses) -> Node | None:
 def _logic_identity(n: Node, uses: Uses) -> Node | None:
     neutral = n.op == "and"  # and(true, x) -> x, or(false, x) -> x
     for c, x in (n.args, n.args[::-1]):
-        if is_const(c) and truth(c) == neutral and x.type.dtype is DType.BOOL:
+        if is_const(c) and truth(c) == neutral and x.type.dtype is _BOOL:
             return x
     return None
 
 
 def _not_not(n: Node, uses: Uses) -> Node | None:
     inner = n.args[0]
-    if inner.op == "not" and inner.args[0].type.dtype is DType.BOOL:
+    if inner.op == "not" and inner.args[0].type.dtype is _BOOL:
         return inner.args[0]
     return None
 

@@ -23,15 +23,20 @@ Example:
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
 from ..errors import IRError
 from ..ir import DType, Node, const, walk
 from .context import Context
+
+_BOOL, _COMPLEX = DType.BOOL, DType.COMPLEX  # globals: faster than Enum attributes
 
 Uses = Callable[[Node], int]
 RuleFn = Callable[[Node, Uses], "Node | None"]
@@ -58,39 +63,134 @@ class Rule:
     min_level: int = 1
 
 
+_Frame = tuple[int, Node, "Node | None", "Node | None"]
+
+
 class _Engine:
+    """The fixpoint walk. The functions of the rules for an op are looked up once per run (``table``) and
+    ``uses`` is bound once. :meth:`run` simplifies the input graph in post-order without a stack: a node whose
+    arguments are simplified is rebuilt on them and tried in place, and so is a chain of replacements whose
+    arguments are simplified already; anything else (a replacement with new arguments) goes through the
+    explicit stack of :meth:`_drain`, which does the same steps in the same order."""
+
     def __init__(self, rules: Sequence[Rule], uses: Counter[Node]) -> None:
         self.rules = list(rules)
-        self.by_op: dict[str, list[Rule]] = {}
+        self.table: dict[str, tuple[tuple[RuleFn, str], ...]] = {}
         self.done: dict[Node, Node] = {}
         self.uses_in = uses
         self.uses_out: Counter[Node] = Counter()
         self.fired: Counter[str] = Counter()
+        self.uses: Uses = self._uses  # bound once: every rule call gets the same callable
 
-    def uses(self, node: Node) -> int:
+    def _uses(self, node: Node) -> int:
         return self.uses_out.get(node, SHARED)
 
-    def rules_for(self, op: str) -> list[Rule]:
-        found = self.by_op.get(op)
+    def fns_for(self, op: str) -> tuple[tuple[RuleFn, str], ...]:
+        found = self.table.get(op)
         if found is None:
-            found = self.by_op[op] = [r for r in self.rules if r.ops is None or op in r.ops]
+            found = self.table[op] = tuple((r.fn, r.name) for r in self.rules if r.ops is None or op in r.ops)
         return found
 
     def first(self, node: Node) -> Node | None:
-        for rule in self.rules_for(node.op):
-            out = rule.fn(node, self.uses)
+        """The replacement that the first rule (in table order) gives ``node``, or None."""
+        uses = self.uses
+        for fn, name in self.table.get(node.op) or self.fns_for(node.op):
+            out = fn(node, uses)
             if out is not None and out is not node:
-                self.fired[rule.name] += 1
+                self.fired[name] += 1
                 return out
         return None
 
-    def simplify(self, root: Node) -> Node:
-        """The fixpoint of ``root``. Explicit stack of (phase, node, rebuilt node, replacement): phase 0 visits,
-        1 rebuilds on simplified arguments and tries the rules, 2 takes the simplified replacement."""
+    def run(self, originals: Sequence[Node]) -> None:
+        """Simplify ``originals`` (in post-order: the uses of a node are known before its users ask), counting
+        in ``uses_out`` the uses of each image."""
+        done, table, fired, uses = self.done, self.table, self.fired, self.uses
+        uses_in, uses_out = self.uses_in, self.uses_out
+        get_done, get_arg, get_out, make = done.get, done.__getitem__, uses_out.get, Node.make
+        image: Node | None
+        for node in originals:
+            args = node.args
+            cur = node
+            if args:
+                try:
+                    new = tuple(map(get_arg, args))
+                except KeyError:  # not in post-order after all: the general walk
+                    image = self.simplify(node)
+                    uses_out[image] = get_out(image, 0) + uses_in[node]
+                    continue
+                if new != args:  # Node has no __eq__: tuples of nodes compare by identity
+                    cur = make(node.op, new, node.attrs)
+            image = get_done(cur) if cur is not node else None
+            if image is None:
+                op = cur.op
+                rep: Node | None = None
+                for fn, name in table.get(op) or self.fns_for(op):
+                    rep = fn(cur, uses)
+                    if rep is not None and rep is not cur:
+                        fired[name] += 1
+                        break
+                else:
+                    rep = None
+                if rep is None:
+                    image = done[cur] = cur
+                elif rep in done:
+                    image = done[rep]
+                else:
+                    image = self._chain(node, cur, rep)
+                    uses_out[image] = get_out(image, 0) + uses_in[node]
+                    continue
+            done[node] = image
+            if cur is not node:
+                done[cur] = image
+            uses_out[image] = get_out(image, 0) + uses_in[node]
+
+    def _chain(self, node: Node, cur: Node, out: Node) -> Node:
+        """The image of ``node`` (rebuilt as ``cur``) that a rule replaced by ``out``, which is not simplified
+        yet: while the replacements have simplified arguments, they are rebuilt and tried here; the first that
+        has not goes to :meth:`_drain` with the stack and pending set the explicit walk would have then."""
         done = self.done
-        pending: set[Node] = set()
-        start = 1 if all(a in done for a in root.args) else 0
-        stack: list[tuple[int, Node, Node | None, Node | None]] = [(start, root, None, None)]
+        links: list[_Frame] = [(2, node, cur, out)]
+        pending = {cur}
+        while True:
+            oargs = out.args
+            for a in oargs:
+                if a not in done:
+                    links.append((0, out, None, None))
+                    return self._drain(links, pending, node)
+            if out in pending:
+                raise IRError(f"rewrite rules loop on a '{out.op}' node")
+            pending.add(out)
+            new = tuple([done[a] for a in oargs])
+            step = out if new == oargs else Node.make(out.op, new, out.attrs)
+            image = done.get(step) if step is not out else None
+            if image is None:
+                nxt = self.first(step)
+                if nxt is None:
+                    done[step] = image = step
+                elif nxt in done:
+                    image = done[nxt]
+                elif nxt in pending or nxt is step:
+                    raise IRError(f"rewrite rules loop on a '{out.op}' node")
+                else:
+                    pending.add(step)
+                    links.append((2, out, step, nxt))
+                    out = nxt
+                    continue
+            done[out] = done[step] = image
+            for _, n, c, _ in links:
+                assert c is not None
+                done[n] = done[c] = image
+            return image
+
+    def simplify(self, root: Node) -> Node:
+        """The fixpoint of ``root``."""
+        start = 1 if all(a in self.done for a in root.args) else 0
+        return self._drain([(start, root, None, None)], set(), root)
+
+    def _drain(self, stack: list[_Frame], pending: set[Node], root: Node) -> Node:
+        """Run the explicit stack of (phase, node, rebuilt node, replacement): phase 0 visits, 1 rebuilds on
+        simplified arguments and tries the rules, 2 takes the simplified replacement; return ``root``'s image."""
+        done = self.done
         while stack:
             phase, node, cur, out = stack.pop()
             if phase == 2:
@@ -109,12 +209,10 @@ class _Engine:
                 self._rebuild(node, pending, stack)
         return done[root]
 
-    def _rebuild(self, node: Node, pending: set[Node],
-                 stack: list[tuple[int, Node, Node | None, Node | None]]) -> None:
+    def _rebuild(self, node: Node, pending: set[Node], stack: list[_Frame]) -> None:
         done = self.done
-        args = tuple(done[a] for a in node.args)
-        cur = node if all(a is b for a, b in zip(args, node.args, strict=True)) else \
-            Node.make(node.op, args, node.attrs)
+        args = tuple([done[a] for a in node.args])
+        cur = node if args == node.args else Node.make(node.op, args, node.attrs)
         out = done.get(cur) if cur is not node else None
         if out is None:
             out = self.first(cur)
@@ -132,6 +230,22 @@ class _Engine:
                 return
         done[node] = done[cur] = out
         pending.discard(node)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (if it runs) for the duration. A run builds tens of thousands of
+    nodes, digests and weak references on a large graph, which makes the collector traverse the whole heap again
+    and again (0.5 s of 1.2 s for a 78 000-node graph); interned nodes form no reference cycles, so it would find
+    nothing that reference counting does not free anyway."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 @dataclass(frozen=True)
@@ -163,14 +277,12 @@ def run_rules(roots: Sequence[Node], rules: Sequence[Rule], level: int = 1) -> R
     active = [r for r in rules if r.min_level <= level]
     if not active:
         return RuleRun(list(roots), Counter(), 0)
-    originals = list(walk(list(roots)))
-    uses: Counter[Node] = Counter(roots)
-    for n in originals:
-        uses.update(n.args)
-    engine = _Engine(active, uses)
-    for n in originals:  # in post-order: the uses of a node are known before its users ask
-        out = engine.simplify(n)
-        engine.uses_out[out] += engine.uses_in[n]
+    with _collector_paused():
+        originals = list(walk(list(roots)))
+        uses: Counter[Node] = Counter(roots)
+        uses.update(chain.from_iterable([n.args for n in originals]))
+        engine = _Engine(active, uses)
+        engine.run(originals)
     images = {engine.done[n] for n in originals}
     return RuleRun([engine.done[r] for r in roots], engine.fired, len(originals) - len(images), len(originals))
 
@@ -214,7 +326,7 @@ def is_const(n: Node, value: float | None = None) -> bool:
         >>> is_const(const(1.0), 1), is_const(const(1j), 1)
         (True, False)
     """
-    if n.op != "const" or n.type.dtype is DType.COMPLEX:
+    if n.op != "const" or n.type.dtype is _COMPLEX:
         return False
     return value is None or n.attr("value") == value
 
@@ -256,7 +368,7 @@ def to_dtype(x: Node, dtype: DType) -> Node | None:
     have = x.type.dtype
     if have is dtype:
         return x
-    if have.rank > dtype.rank or dtype is DType.BOOL:
+    if have.rank > dtype.rank or dtype is _BOOL:
         return None
     zero = {DType.INT: const(0), DType.REAL: const(-0.0), DType.COMPLEX: const(complex(-0.0, -0.0))}[dtype]
     out = Node.make("add", (x, zero))

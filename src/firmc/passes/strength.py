@@ -37,6 +37,9 @@ from .context import Context
 from .fold import literal
 from .rules import Rule, Uses, apply_rules
 
+_BOOL, _INT, _REAL = DType.BOOL, DType.INT, DType.REAL  # globals: faster than Enum attributes
+
+_NUMERIC = (DType.INT, DType.REAL)
 MAX_POWER = 16  # pow(x, n) with |n| up to this becomes at most 2 log2(16) = 8 multiplications
 
 
@@ -86,7 +89,7 @@ def _level(exact: bool) -> int:
 def _exponent(n: Node) -> float | None:
     """The literal real exponent of a ``pow`` with a real base, else None."""
     x, e = n.args
-    if x.type.dtype is not DType.REAL or e.op != "const" or e.type.dtype not in (DType.INT, DType.REAL):
+    if x.type.dtype is not _REAL or e.op != "const" or e.type.dtype not in (_INT, _REAL):
         return None
     return float(e.attr("value"))
 
@@ -148,14 +151,14 @@ def _pow_int(n: Node, uses: Uses) -> Node | None:
 
 def _abs2_real(n: Node, uses: Uses) -> Node | None:
     x = n.args[0]
-    return Node.make("mul", (x, x)) if x.type.dtype is DType.REAL else None
+    return Node.make("mul", (x, x)) if x.type.dtype is _REAL else None
 
 
 def _mul_abs_abs(n: Node, uses: Uses) -> Node | None:
     if len(n.args) != 2 or n.args[0] is not n.args[1] or n.args[0].op != "abs":
         return None
     x = n.args[0].args[0]
-    return Node.make("mul", (x, x)) if x.type.dtype is DType.REAL else None
+    return Node.make("mul", (x, x)) if x.type.dtype is _REAL else None
 
 
 def _reciprocal(c: Node) -> Node | None:
@@ -167,12 +170,12 @@ def _reciprocal(c: Node) -> Node | None:
 
 
 def _real_division(n: Node) -> bool:
-    return all(a.type.dtype in (DType.INT, DType.REAL) for a in n.args)
+    return all(a.type.dtype in _NUMERIC for a in n.args)
 
 
 def _div_pow2(n: Node, uses: Uses) -> Node | None:
     x, c = n.args
-    if not _real_division(n) or c.op != "const" or c.type.dtype is DType.BOOL:
+    if c.op != "const" or c.type.dtype is _BOOL or not _real_division(n):
         return None
     v = float(c.attr("value"))
     if v == 0.0 or not math.isfinite(v) or abs(math.frexp(v)[0]) != 0.5:
@@ -185,14 +188,14 @@ def _div_reciprocal(n: Node, uses: Uses) -> Node | None:
     x, c = n.args
     if not _real_division(n) or x.type.var is not Var.EVENT or c.type.var is Var.EVENT:
         return None
-    r = (_reciprocal(c) if c.type.dtype is not DType.BOOL else None) if c.op == "const" else \
+    r = (_reciprocal(c) if c.type.dtype is not _BOOL else None) if c.op == "const" else \
         Node.make("div", (const(1.0), c))
     return Node.make("mul", (x, r)) if r is not None else None
 
 
 def _log_exp(n: Node, uses: Uses) -> Node | None:
     inner = n.args[0]
-    if inner.op == "exp" and inner.args[0].type.dtype is DType.REAL:
+    if inner.op == "exp" and inner.args[0].type.dtype is _REAL:
         return inner.args[0]
     return None
 

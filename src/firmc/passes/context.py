@@ -10,9 +10,11 @@ Example:
 
 from __future__ import annotations
 
+import gc
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -150,3 +152,25 @@ class Stopwatch:
             True
         """
         return time.perf_counter() - self.start
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (if it runs) for the duration. Passes build tens of thousands of
+    nodes and weak references on a large graph, which makes the collector traverse the whole heap again and again
+    (0.5 s of 1.2 s for a 78 000-node graph); interned nodes form no reference cycles, so it would find nothing
+    that reference counting does not free anyway. It is re-enabled afterwards (and collects then).
+
+    Example:
+        >>> with collector_paused():
+        ...     gc.isenabled()
+        False
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

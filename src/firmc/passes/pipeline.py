@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..ir import Node, verify_node, walk
-from .context import Context, PassStat, Stopwatch
+from .context import Context, PassStat, Stopwatch, collector_paused
 from .cse import cse
 from .fold import fold
 from .gradient import add_derivatives
@@ -98,7 +98,11 @@ def optimize_outputs(outputs: Mapping[str, Node], ctx: Context) -> dict[str, Nod
         >>> sorted(optimize_outputs({"v": param("a") * param("a")}, ctx))
         ['grad:v:a', 'v']
     """
-    out = dict(outputs)
+    with collector_paused():
+        return _run_passes(dict(outputs), ctx)
+
+
+def _run_passes(out: dict[str, Node], ctx: Context) -> dict[str, Node]:
     size = _size(out)
     for p in PIPELINE:
         if ctx.optimize < p.min_level:

@@ -23,10 +23,8 @@ Example:
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
@@ -34,7 +32,7 @@ import numpy as np
 
 from ..errors import IRError
 from ..ir import DType, Node, const, walk
-from .context import Context
+from .context import Context, collector_paused
 
 _BOOL, _COMPLEX = DType.BOOL, DType.COMPLEX  # globals: faster than Enum attributes
 
@@ -232,22 +230,6 @@ class _Engine:
         pending.discard(node)
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector (if it runs) for the duration. A run builds tens of thousands of
-    nodes, digests and weak references on a large graph, which makes the collector traverse the whole heap again
-    and again (0.5 s of 1.2 s for a 78 000-node graph); interned nodes form no reference cycles, so it would find
-    nothing that reference counting does not free anyway."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 @dataclass(frozen=True)
 class RuleRun:
     """The outcome of :func:`run_rules`: the new roots, how often each rule fired, and how many nodes of the input
@@ -277,7 +259,7 @@ def run_rules(roots: Sequence[Node], rules: Sequence[Rule], level: int = 1) -> R
     active = [r for r in rules if r.min_level <= level]
     if not active:
         return RuleRun(list(roots), Counter(), 0)
-    with _collector_paused():
+    with collector_paused():
         originals = list(walk(list(roots)))
         uses: Counter[Node] = Counter(roots)
         uses.update(chain.from_iterable([n.args for n in originals]))

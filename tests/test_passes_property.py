@@ -283,3 +283,13 @@ def test_hoist_reciprocal_of_subnormal(name: str) -> None:
     case = Case((apply("div", x - param("p0"), const(1e-310)),), {"p0": (-2.0, 2.0)}, {"x": (-2.0, 3.0)})
     env = {"p0": 0.5, "x": np.array([0.5, 1.0])}
     check_roots(case, [(env, reference(case.roots, env))], run_pass(PASSES[name], case.roots, context(case, 2)), name)
+
+
+def test_logspace_repeated_term() -> None:
+    """log(g + g) with g = exp(p) exp(x), the same product node twice in a sum (was -1.46 for -0.91)."""
+    x, p = obs("x", -2.0, 3.0), param("p")
+    g = apply("mul", apply("exp", p), apply("exp", x))
+    case = Case((apply("log", apply("add", g, g)),), {"p": (-2.0, 2.0)}, {"x": (-2.0, 3.0)})
+    env = {"p": -1.9, "x": np.array([0.3, 1.0])}
+    check_roots(case, [(env, reference(case.roots, env))], run_pass(PASSES["logspace"], case.roots, context(case, 1)),
+                "logspace")

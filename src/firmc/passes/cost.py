@@ -28,6 +28,7 @@ COST: dict[str, float] = {
     "integral": 1000.0, "normalize": 1000.0, "datasum": 1.0,
 }
 _LEAVES = frozenset({"const", "param", "obs"})
+_NARY = frozenset({"add", "mul"})
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,9 @@ class OpCounts:
 
 
 def op_counts(roots: Sequence[Node]) -> OpCounts:
-    """Count the non-leaf nodes reachable from ``roots``: those that depend on an observable run per event
-    (inside a ``datasum`` or ``integral`` too: per event or per quadrature point), the others once.
+    """Count the operations of the non-leaf nodes reachable from ``roots`` (an n-ary add or mul counts n - 1):
+    those that depend on an observable run per event (inside a ``datasum`` or ``integral`` too: per event or per
+    quadrature point), the others once.
 
     Example:
         >>> from firmc.ir import param
@@ -92,7 +94,8 @@ def op_counts(roots: Sequence[Node]) -> OpCounts:
         if n.op in _LEAVES:
             continue
         per_event = bool(n.free) or any(a.free for a in n.args)
-        (event if per_event else evaluation)[n.op] += 1
+        # an n-ary add or mul is n - 1 operations
+        (event if per_event else evaluation)[n.op] += len(n.args) - 1 if n.op in _NARY and len(n.args) > 2 else 1
     return OpCounts(event, evaluation)
 
 

@@ -330,11 +330,11 @@ def _exp_terms(s: Node) -> list[Term] | None:
                 if f.op != "exp":
                     return None
                 e.add(f.args[0], den, negative=True)
-            for _ in range(k):
+            for _ in range(k):  # a fresh Sum per copy: later steps extend each term's exponent in place
                 if nested:
-                    stack.append((nested[0], c, e))
+                    stack.append((nested[0], c, Sum(dict(e.pos), dict(e.neg))))
                 else:
-                    out.append((c, e))
+                    out.append((c, Sum(dict(e.pos), dict(e.neg))))
         if len(out) + len(stack) > MAX_TERMS:
             return None
     return out

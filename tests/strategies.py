@@ -234,7 +234,8 @@ def _identity(b: _Builder) -> Node:
         return apply("mul", a, const(-1.0))
     c = b.pick()
     if kind == 7:
-        return apply(b.draw(st.sampled_from(("mul", "div"))), apply("neg", a), apply("neg", c))
+        op = b.draw(st.sampled_from(("mul", "div")))
+        return apply(op, apply("neg", a), apply("neg", b.positive(c) if b.smooth and op == "div" else c))
     if kind == 8:
         return apply("add", a, apply("neg", c))
     return apply("sub", a, apply("neg", c))

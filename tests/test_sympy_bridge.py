@@ -16,7 +16,6 @@ from firmc.interp import evaluate
 from firmc.ir import Node, apply, const, obs, param, walk
 from firmc.passes.context import Context
 from firmc.passes.sympy_bridge import (
-    _Timeout,
     _Unsupported,
     convertible,
     describe,
@@ -25,9 +24,10 @@ from firmc.passes.sympy_bridge import (
     partition,
     region,
     substitute,
-    time_limit,
     to_sympy,
 )
+from firmc.passes.timelimit import Timeout as _Timeout
+from firmc.passes.timelimit import time_limit
 
 X = obs("x", -2.0, 3.0)
 A, B, M = param("a"), param("b"), param("m")

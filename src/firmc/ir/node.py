@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import weakref
 from _weakref import _remove_dead_weakref  # type: ignore[attr-defined]  # what WeakValueDictionary uses
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 from .types import DType, Type, Var
@@ -265,30 +265,39 @@ def lift(value: Operand) -> Node:
     return value if isinstance(value, Node) else const(value)
 
 
-def walk(roots: Sequence[Node]) -> Iterator[Node]:
-    """Every node reachable from ``roots``, each once, arguments before users (explicit stack).
+def walk(roots: Sequence[Node], children: Callable[[Node], Sequence[Node]] | None = None) -> Iterator[Node]:
+    """Every node reachable from ``roots``, each once, arguments before users (explicit stack). ``children``
+    says which arguments of a node to enter (default: all of them); a node it gives none for is still
+    yielded, as a leaf of the walk.
 
     Example:
         >>> a = param("a"); [n.op for n in walk([apply("neg", a)])]
         ['param', 'neg']
+        >>> [n.op for n in walk([apply("neg", apply("exp", a))], lambda n: n.args if n.op == "neg" else ())]
+        ['exp', 'neg']
     """
     seen: set[Node] = set()  # nodes hash and compare by identity
     add = seen.add
+    kids = children if children is not None else _args
     for root in roots:
         if root in seen:
             continue
         add(root)
-        stack: list[tuple[Node, Iterator[Node]]] = [(root, iter(root.args))]
+        stack: list[tuple[Node, Iterator[Node]]] = [(root, iter(kids(root)))]
         while stack:
             node, pending = stack[-1]
             for a in pending:
                 if a not in seen:
                     add(a)
-                    stack.append((a, iter(a.args)))
+                    stack.append((a, iter(kids(a))))
                     break
             else:
                 stack.pop()
                 yield node
+
+
+def _args(n: Node) -> Sequence[Node]:
+    return n.args
 
 
 def domains(root: Node) -> dict[str, tuple[float, float]]:

@@ -190,21 +190,8 @@ def _region(root: Node, inside: Expand, children: Callable[[Node], Sequence[Node
     """Post-order of the nodes of the region (``inside``) under ``root``, and its leaves in first-seen order."""
     order: list[Node] = []
     leaves: list[Node] = []
-    seen: set[Node] = set()
-    stack: list[tuple[Node, bool]] = [(root, False)]
-    while stack:
-        n, done = stack.pop()
-        if done:
-            order.append(n)
-            continue
-        if n in seen:
-            continue
-        seen.add(n)
-        if not inside(n):
-            leaves.append(n)
-            continue
-        stack.append((n, True))
-        stack.extend((a, False) for a in reversed(children(n)))
+    for n in walk([root], lambda n: children(n) if inside(n) else ()):
+        (order if inside(n) else leaves).append(n)
     return order, leaves
 
 
@@ -563,21 +550,7 @@ class Schedule:
 
 def _schedule_order(roots: list[Node]) -> list[Node]:
     """Post-order of the nodes under ``roots``, not entering the integrand of an ``integral``."""
-    order: list[Node] = []
-    seen: set[Node] = set()
-    stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(roots)]
-    while stack:
-        n, done = stack.pop()
-        if done:
-            order.append(n)
-            continue
-        if n in seen:
-            continue
-        seen.add(n)
-        stack.append((n, True))
-        kids = n.args[1:] if n.op == "integral" else n.args
-        stack.extend((a, False) for a in reversed(kids) if a not in seen)
-    return order
+    return list(walk(roots, lambda n: n.args[1:] if n.op == "integral" else n.args))
 
 
 def schedule(roots: Sequence[Node]) -> Schedule:

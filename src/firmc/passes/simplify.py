@@ -3,7 +3,7 @@
 The graph is cut into regions (:func:`firmc.passes.sympy_bridge.partition`); a region of at least ``MIN_OPS``
 ops is replaced by its *template* (each input, a leaf or a shared node, by a positional placeholder), so that
 regions of the same shape, e.g. the 1000 components of a mixture, are simplified once: results are cached by
-template, here and across runs. A template goes to SymPy under :func:`~firmc.passes.sympy_bridge.time_limit`
+template, here and across runs. A template goes to SymPy under :func:`~firmc.passes.timelimit.time_limit`
 and comes back from a few cheap rewrites:
 
 * the conversion alone (SymPy's automatic evaluation: ``x*x -> x**2`` is ``x*x`` again, ``log(exp(a)) -> a``
@@ -233,7 +233,7 @@ def _cheap_rewrites(expr: Any) -> list[Any]:
 
 
 def _attempt(fn: Any, expr: Any) -> Any:
-    from .sympy_bridge import _Timeout
+    from .timelimit import Timeout as _Timeout
 
     try:
         return fn(expr)
@@ -289,7 +289,9 @@ def simplify_template(t: Template, inputs: Sequence[Node], ctx: Context) -> Node
     """
     import sympy as sp
 
-    from .sympy_bridge import _Timeout, _Unsupported, region, time_limit, to_sympy
+    from .sympy_bridge import _Unsupported, region, to_sympy
+    from .timelimit import Timeout as _Timeout
+    from .timelimit import time_limit
 
     budget = ctx.sympy_time_left()
     try:

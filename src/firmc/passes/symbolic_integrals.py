@@ -106,7 +106,7 @@ def _closed_forms(expr: Any, xs: Any, lo: float, hi: float) -> Iterator[Any]:
     (finite ranges only), then the definite integral. Results with an unevaluated integral are left out."""
     import sympy as sp
 
-    from .sympy_bridge import _Timeout
+    from .timelimit import Timeout as _Timeout
 
     a, b = _bound(lo), _bound(hi)
     finite = math.isfinite(lo) and math.isfinite(hi)
@@ -164,7 +164,9 @@ def _solve(tpl: Node, slots: tuple[Node, ...], signs: tuple[str, ...], lo: float
            points: list[dict[str, float]]) -> _Entry:
     """The first candidate closed form that converts to IR and passes the quadrature check, within one
     sub-expression's SymPy budget."""
-    from .sympy_bridge import _Timeout, _Unsupported, from_sympy, time_limit, to_sympy
+    from .sympy_bridge import _Unsupported, from_sympy, to_sympy
+    from .timelimit import Timeout as _Timeout
+    from .timelimit import time_limit
 
     assume = {s.attr("name"): {sign: True} for s, sign in zip(slots, signs, strict=True) if sign != "real"}
     x_sign = _x_sign(lo, hi)

@@ -1,4 +1,5 @@
-"""IR <-> SymPy, one region at a time, keeping the IR's sharing; and a time limit for SymPy work.
+"""IR <-> SymPy, one region at a time, keeping the IR's sharing (the time limit for SymPy work is
+:mod:`firmc.passes.timelimit`).
 
 A whole likelihood never becomes one SymPy expression. :func:`partition` cuts the graph into *regions*: trees of
 ops that have a SymPy counterpart, bounded in size. A region ends at its *inputs*: leaves (``param`` and ``obs``
@@ -26,15 +27,9 @@ Example:
 from __future__ import annotations
 
 import functools
-import gc
 import math
-import signal
-import threading
-import time
-import weakref
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -43,7 +38,6 @@ import sympy as sp
 
 from ..ir import OPS, Node, apply, const, obs, param, walk
 from ..ir.types import DType
-from .context import Context
 
 #: ops whose meaning the interpreter gives; their arguments start regions of their own
 STRUCTURAL = frozenset({"const", "param", "obs", "integral", "normalize", "datasum"})
@@ -58,85 +52,6 @@ _UNEVALUATED = (sp.Integral, sp.Sum, sp.Product, sp.Limit, sp.Derivative, sp.Sub
 
 class _Unsupported(Exception):
     """A node or SymPy construct the bridge cannot translate exactly; the caller keeps the original IR."""
-
-
-class _Timeout(TimeoutError):
-    """SymPy work ran past its time limit."""
-
-
-# ------------------------------------------------------------------------------------------------ time limit
-class _Alarm:
-    armed = True
-    collecting = False
-
-
-@contextmanager
-def time_limit(seconds: float, ctx: Context | None = None) -> Iterator[None]:
-    """Run the body for at most ``seconds`` of wall time, then raise the private ``_Timeout`` inside it.
-
-    Uses ``signal.setitimer`` + SIGALRM in the main thread on POSIX (the previous handler and a pending outer
-    timer are restored afterwards; the alarm repeats every 20 ms past the deadline in case a library swallows
-    the first exception); elsewhere the body is not interrupted. The elapsed time is charged to ``ctx`` either
-    way. ``seconds <= 0`` raises at once.
-
-    Example:
-        >>> with time_limit(1.0):
-        ...     x = sum(range(10))
-        >>> try:
-        ...     with time_limit(0.01):
-        ...         while True:
-        ...             pass
-        ... except TimeoutError:
-        ...     print("stopped")
-        stopped
-    """
-    start = time.perf_counter()
-    try:
-        if seconds <= 0.0:
-            raise _Timeout("no SymPy time left")
-        if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        with _alarm(seconds):
-            yield
-    finally:
-        if ctx is not None:
-            ctx.charge_sympy(time.perf_counter() - start)
-
-
-@contextmanager
-def _alarm(seconds: float) -> Iterator[None]:
-    """SIGALRM after ``seconds`` and every 20 ms after that, raising ``_Timeout`` unless the interpreter is in
-    a garbage-collector or weak-reference callback (an exception there is printed and lost, and the callback
-    left half done): the next alarm tries again."""
-    state = _Alarm()
-
-    def in_gc(phase: str, info: Any) -> None:
-        state.collecting = phase == "start"
-
-    def handler(signum: int, frame: Any) -> None:
-        in_callback = state.collecting or (frame is not None and frame.f_code.co_filename == weakref.__file__)
-        if state.armed and not in_callback:
-            raise _Timeout(f"SymPy took more than {seconds:.3g} s")
-
-    start = time.perf_counter()
-    gc.callbacks.append(in_gc)
-    previous = signal.signal(signal.SIGALRM, handler)
-    outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, seconds, 0.02)
-    if 0.0 < outer_delay < seconds:  # an outer limit expires first: keep its deadline
-        signal.setitimer(signal.ITIMER_REAL, outer_delay, 0.02)
-    try:
-        yield
-    finally:
-        state.armed = False  # from here on the (repeating) alarm is a no-op
-        try:
-            signal.setitimer(signal.ITIMER_REAL, 0.0)
-        finally:
-            signal.signal(signal.SIGALRM, previous)
-            gc.callbacks.remove(in_gc)
-            if outer_delay > 0.0:
-                left = outer_delay - (time.perf_counter() - start)
-                signal.setitimer(signal.ITIMER_REAL, max(left, 1e-4), outer_interval)
 
 
 # ------------------------------------------------------------------------------------------------- regions
@@ -252,23 +167,7 @@ def _is_input(n: Node, cuts: Collection[Node]) -> bool:
 
 def _region_nodes(root: Node, cuts: Collection[Node]) -> tuple[Node, ...]:
     """Post-order over the region (inputs included, not entered), each node once."""
-    out: list[Node] = []
-    seen: set[Node] = set()
-    stack: list[tuple[Node, bool]] = [(root, False)]
-    while stack:
-        n, ready = stack.pop()
-        if ready:
-            out.append(n)
-            continue
-        if n in seen:
-            continue
-        seen.add(n)
-        if not n.args or (n is not root and _is_input(n, cuts)):
-            out.append(n)
-            continue
-        stack.append((n, True))
-        stack.extend((a, False) for a in reversed(n.args) if a not in seen)
-    return tuple(out)
+    return tuple(walk([root], lambda n: () if n is not root and _is_input(n, cuts) else n.args))
 
 
 def substitute(root: Node, mapping: Mapping[Node, Node], cuts: Collection[Node] = ()) -> Node:
@@ -682,4 +581,4 @@ def warm_up() -> None:
 
 
 __all__ = ["OPAQUE", "STRUCTURAL", "Region", "convertible", "describe", "from_sympy", "nice_rational", "partition",
-           "rebuild", "region", "substitute", "time_limit", "to_sympy", "warm_up"]
+           "rebuild", "region", "substitute", "to_sympy", "warm_up"]

@@ -323,6 +323,8 @@ def _optimized_outputs(module: Module, e: Entry, domains: Mapping[str, tuple[flo
     nll = nll_expression(e, bound["value"], bound.get("expected"), list(domains))
     if nll is not None:
         bound["nll"] = nll
+        if e.kind == "distribution":  # in log space where the passes can (log of a product, of an exp ...)
+            bound["logpdf"] = apply("log", bound["value"])
     params = sorted(leaves(list(bound.values()), "param"))
     free = tuple(p for p in params if not (p in module.parameters and module.parameters[p].const))
     ctx = Context(optimize=optimize, parameters=module.parameters,
@@ -388,7 +390,7 @@ def compile(module: Module, target: str = "interp", entry: str | None = None,
                   for p in params}
     used = {d.attr("dataset") for d in walk(lowered) if d.op == "datasum"} - {EVENTS}
     program = Program(name, outputs, obs_names, tuple(params), {k: module.datasets[k] for k in sorted(used)},
-                      header(module, target, name, command), parameters)
+                      header(module, target, name, command), parameters, e.kind)
     backend = get_backend(target)
     artifact = backend.emit(program)
     return Compiled(module, e, target, obs_names, parameters, program, artifact, backend.load(artifact), optimize,

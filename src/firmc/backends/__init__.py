@@ -54,6 +54,7 @@ class Program:
     datasets: Mapping[str, Dataset] = field(default_factory=dict)
     header: str = ""
     defaults: Mapping[str, Parameter] = field(default_factory=dict)  # parameter values and bounds
+    kind: str = "function"  # the entry's kind: distribution, function or likelihood
 
 
 @dataclass(frozen=True)

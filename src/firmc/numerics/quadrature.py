@@ -32,7 +32,7 @@ values (abscissae times batch size).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -110,18 +110,24 @@ class QuadResult:
     ``value`` and ``error`` have the batch shape of the integrand (a 0-d array when it has none),
     ``converged`` is true when ``error <= max(atol, rtol*|value|)`` for every batch element and
     ``evaluations`` counts the abscissae at which the integrand was evaluated (each abscissa
-    counts once, whatever the batch size).
+    counts once, whatever the batch size).  ``rule`` is the final Kronrod rule as arrays
+    ``(x, w)`` (1-D) or ``(x, y, w)`` (2-D): ``sum(f(x) * w)`` reproduces ``value`` -- a fixed
+    rule adapted to this integrand, which generated code reuses at nearby parameters.
 
     Example:
         >>> r = integrate_1d(lambda x: 3.0 * x**2, 0.0, 1.0)
         >>> (round(float(r.value), 12), r.converged, r.evaluations)
         (1.0, True, 21)
+        >>> x, w = r.rule
+        >>> round(float(np.sum(3.0 * x**2 * w)), 12)
+        1.0
     """
 
     value: FloatArray
     error: FloatArray
     converged: bool
     evaluations: int
+    rule: tuple[FloatArray, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -350,7 +356,7 @@ def integrate_1d(
         lo_f, hi_f, sign = hi_f, lo_f, -1.0
     if lo_f == hi_f:
         zero = np.zeros(_shape_of(f, lo_f))
-        return QuadResult(zero, zero.copy(), True, 1)
+        return QuadResult(zero, zero.copy(), True, 1, (np.array([lo_f]), np.zeros(1)))
 
     t_lo, t_hi, xmap, inverse = _substitution(lo_f, hi_f)
     inner = sorted({float(p) for p in points})
@@ -395,9 +401,18 @@ def integrate_1d(
             np.concatenate([cells.err[:, keep], new.err], axis=1),
             np.concatenate([cells.floor_bound[:, keep], new.floor_bound], axis=1),
         )
-    return _result(
-        cells.value, cells.err, sign=sign, batch=batch, converged=converged, evaluations=evaluations
-    )
+    res = _result(cells.value, cells.err, sign=sign, batch=batch, converged=converged, evaluations=evaluations)
+    return replace(res, rule=_rule_1d(cells.lo, cells.hi, xmap, sign))
+
+
+def _rule_1d(lo: FloatArray, hi: FloatArray, xmap: _Map, sign: float) -> tuple[FloatArray, FloatArray]:
+    """Abscissae and weights (Jacobian included) of the Kronrod rule on the cells ``[lo, hi]`` in ``t``."""
+    order = np.argsort(lo)
+    lo, hi = lo[order], hi[order]
+    half = 0.5 * (hi - lo)
+    x, jac = xmap((0.5 * (lo + hi))[:, None] + half[:, None] * _NODES[None, :])
+    w = sign * half[:, None] * _WK[None, :] * (1.0 if jac is None else jac)
+    return x.reshape(-1), w.reshape(-1)
 
 
 def _shape_of(f: Integrand1D, x0: float) -> tuple[int, ...]:
@@ -531,7 +546,7 @@ def integrate_2d(
     if ax == bx or ay == by:
         y = np.asarray(f(np.array([ax]), np.array([ay])))
         zero = np.zeros(y.shape[:-1] if y.ndim > 0 else ())
-        return QuadResult(zero, zero.copy(), True, 1)
+        return QuadResult(zero, zero.copy(), True, 1, (np.array([ax]), np.array([ay]), np.zeros(1)))
 
     def one(v: float) -> FloatArray:
         return np.array([v])
@@ -571,6 +586,19 @@ def integrate_2d(
         keep = np.ones(cells.x0.size, dtype=bool)
         keep[split] = False
         cells = cells.select(keep).join(new)
-    return _result(
-        cells.value, cells.err, sign=sign, batch=batch, converged=converged, evaluations=evaluations
-    )
+    res = _result(cells.value, cells.err, sign=sign, batch=batch, converged=converged, evaluations=evaluations)
+    return replace(res, rule=_rule_2d(cells, sign))
+
+
+def _rule_2d(cells: _Cells2D, sign: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Abscissae and weights of the tensor-product Kronrod rule on the final cells."""
+    order = np.lexsort((cells.y0, cells.x0))
+    c = cells.select(order)
+    hx, hy = 0.5 * (c.x1 - c.x0), 0.5 * (c.y1 - c.y0)
+    gx = (0.5 * (c.x0 + c.x1))[:, None] + hx[:, None] * _NODES
+    gy = (0.5 * (c.y0 + c.y1))[:, None] + hy[:, None] * _NODES
+    n = c.x0.size
+    x = np.broadcast_to(gx[:, :, None], (n, _NPT, _NPT)).reshape(-1)
+    y = np.broadcast_to(gy[:, None, :], (n, _NPT, _NPT)).reshape(-1)
+    w = sign * ((hx * hy)[:, None, None] * _WK[None, :, None] * _WK[None, None, :]).reshape(-1)
+    return x, y, w

@@ -1,0 +1,16 @@
+"""The ``numpy`` target: a standalone NumPy module (SciPy's ``special`` only where the model needs erf, the
+gamma family or the Faddeeva function).
+
+Example:
+    >>> BACKEND.name, BACKEND.requires
+    ('numpy', ('numpy',))
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..pysource import PythonBackend
+from ..pysource.dialects import NUMPY
+
+BACKEND = PythonBackend(NUMPY, Path(__file__).with_name("prelude.py"), ("numpy",))

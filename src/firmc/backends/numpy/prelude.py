@@ -1,0 +1,76 @@
+"""Helpers of every generated NumPy module: the text below the marker is copied into it verbatim.
+
+Example:
+    >>> float(_datasum(np.array([1.0, 2.0]), 2, None))
+    3.0
+"""
+
+# ruff: noqa: ANN001, ANN201, ANN202
+# mypy: disable-error-code="no-untyped-def"
+import math
+
+import numpy as np
+
+# --- firmc: generated modules start here ---
+def _parameters(params, like=None):
+    """Defaults completed by ``params`` (unknown names are an error), as float64 scalars."""
+    p = {name: spec["value"] for name, spec in PARAMETERS.items()}
+    for name, v in (params or {}).items():
+        if name not in p:
+            raise KeyError(f"unknown parameter {name!r}; the parameters are {sorted(p)}")
+        p[name] = v
+    return {name: np.float64(v) for name, v in p.items()}
+
+
+def _column(data, name):
+    if name not in data:
+        raise KeyError(f"no values given for observable {name!r}")
+    return np.asarray(data[name], dtype=float)
+
+
+def _weights(weights):
+    return None if weights is None else np.asarray(weights, dtype=float)
+
+
+def _datasum(v, n, w):
+    """Weighted sum over the last axis (the events); a value without it counts once per event."""
+    v = np.asarray(v)
+    v = np.broadcast_to(v, (*v.shape[:-1], n)) if v.ndim else np.full(n, v)
+    return np.sum(v if w is None else v * w, axis=-1)
+
+
+def _integrate(v, w):
+    """The quadrature sum over the last axis (the abscissae of the rule whose weights are ``w``)."""
+    return _datasum(v, w.shape[-1], w)
+
+
+def _complex(re, im):
+    """re + i im without arithmetic (a + 1j*b turns complex(0, inf) into nan+infj)."""
+    re, im = np.broadcast_arrays(np.asarray(re, dtype=float), np.asarray(im, dtype=float))
+    out = np.empty(re.shape, dtype=complex)
+    out.real, out.imag = re, im
+    return out
+
+
+def _pow(a, b):
+    """C99 pow (NumPy computes x**0.5 as sqrt(x), which differs at -inf and -0.0)."""
+    out = np.power(a, b)
+    if np.isrealobj(a) and np.isrealobj(b) and np.any(np.equal(b, 0.5)):
+        out = np.where(np.equal(b, 0.5) & ((a == 0.0) | (a == -math.inf)), np.abs(a), out)
+    return out
+
+
+def _approx_eq(a, b):
+    """Equal to within 4 units in the last place of the larger magnitude (HS3 ``==``)."""
+    scale = np.maximum(np.abs(a), np.abs(b))
+    return (a == b) | (np.abs(a - b) <= 4.0 * np.spacing(scale))
+
+
+def _symmetric(upper, n):
+    """The symmetric matrix whose upper triangle, row by row, is ``upper``."""
+    h = np.zeros((n, n))
+    h[np.triu_indices(n)] = upper
+    return h + np.triu(h, 1).T
+
+
+_quiet = np.errstate(all="ignore")  # IEEE semantics, as the interpreter: NaN and Inf propagate silently

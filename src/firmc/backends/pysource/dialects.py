@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 from ...ir import Node
-from ...ir.types import DType
+from ...ir.types import DType, Var
 from .emit import Dialect, Template, bool_condition
 
 
@@ -80,7 +80,15 @@ JAX = Dialect("jax", "JAX", "jnp", _fill({
     **COMMON,
     **{op: f"_jsp.{fn}({{0}})" for op, fn in _SCIPY.items()},
     "gammainc": "_jsp.gammainc({0}, {1})", "gammaincc": "_jsp.gammaincc({0}, {1})",
-}, "jnp"), RUNTIME, to_real="{0}.astype(float)")
+}, "jnp"), RUNTIME, to_real="{0}.astype(_float())",
+    imports="from __future__ import annotations\n\nimport math\n\nimport jax\nimport jax.numpy as jnp\nimport numpy as np\n",
+    optional_imports={"_jsp.": "from jax.scipy import special as _jsp"})
+
+def _torch_select(n: Node, a: list[str]) -> str:
+    if n.args[1].type.var is Var.CONST and n.args[2].type.var is Var.CONST:  # two literals
+        return f"_where({bool_condition(n, a, '')}, {a[1]}, {a[2]})"
+    return f"torch.where({bool_condition(n, a, '')}, {a[1]}, {a[2]})"
+
 
 _TORCH_SPECIAL = {"erf": "erf", "erfc": "erfc", "lgamma": "gammaln", "digamma": "digamma"}
 TORCH = Dialect("torch", "PyTorch", "torch", _fill({
@@ -91,7 +99,9 @@ TORCH = Dialect("torch", "PyTorch", "torch", _fill({
     "gammaincc": "torch.special.gammaincc(*_tensors({0}, {1}))",
     "mod": "torch.fmod(*_tensors({0}, {1}))", "atan2": "torch.arctan2(*_tensors({0}, {1}))",
     "min": "torch.minimum(*_tensors({0}, {1}))", "max": "torch.maximum(*_tensors({0}, {1}))",
-    "pow": "_pow({0}, {1})",
-}, "torch"), {**RUNTIME, "tgamma": "tgamma"}, to_real="{0}.double()")
+    "pow": "_pow({0}, {1})", "select": _torch_select, "sign": "_sign({0})",
+}, "torch"), {**RUNTIME, "tgamma": "tgamma"}, to_real="{0}.double()",
+    imports="from __future__ import annotations\n\nimport math\n\nimport numpy as np\nimport torch\n",
+    array="torch.tensor({0}, dtype=torch.float64)")
 
 DIALECTS = {d.name: d for d in (NUMPY, JAX, TORCH)}

@@ -245,9 +245,10 @@ class FunctionBody:
         elif op == "integral":
             expr = f"_integrate({args[0]}, {self.child(n, h).weights})"
         else:
-            if n.type.dtype in (DType.REAL, DType.COMPLEX):
-                args = [self.dialect.to_real.format(a) if x.type.dtype is DType.BOOL and x.op != "const" else a
-                        for a, x in zip(args, n.args, strict=True)]
+            if n.type.dtype in (DType.REAL, DType.COMPLEX):  # a condition used as a number (not select's)
+                args = [self.dialect.to_real.format(a) if x.type.dtype is DType.BOOL and x.op != "const"
+                        and not (op == "select" and i == 0) else a
+                        for i, (a, x) in enumerate(zip(args, n.args, strict=True))]
             expr = self.dialect.spell(n, args)
             self.used_ops.add(op)
         name = f"v{len(self.lines)}"

@@ -86,9 +86,11 @@ class ModuleWriter:
             out[name] = (cols, weights, repr(d.size))
         return out
 
-    def function(self, name: str, outputs: Sequence[Node], events: bool) -> None:
-        """Emit ``def name(p, <observables>[, w])`` returning the values of ``outputs`` (one, or a tuple)."""
-        obs = list(self.program.observables)
+    def function(self, name: str, outputs: Sequence[Node], events: bool, points: bool = True) -> None:
+        """Emit ``def name(p, <observables>[, w])`` returning the values of ``outputs`` (one, or a tuple):
+        the observables are per-point inputs, or (``events``) the events a ``datasum`` sums over, or
+        (``points=False``) not arguments at all."""
+        obs = list(self.program.observables) if points or events else []
         args = [self.columns[o] for o in obs]
         datasets = dict(self.datasets)
         if events:
@@ -174,7 +176,7 @@ def module_text(program: Program, dialect: Dialect, prelude: str) -> str:
     if "logpdf" in outs:
         w.function("_logpdf", [outs["logpdf"]], False)
     if "expected" in outs:
-        w.function("_expected", [outs["expected"]], False)
+        w.function("_expected", [outs["expected"]], False, points=False)
     events = kind != "likelihood"
     if "nll" in outs:
         w.function("_nll", [outs["nll"]], events)

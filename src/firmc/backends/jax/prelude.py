@@ -1,0 +1,90 @@
+"""Helpers of every generated JAX module: the text below the marker is copied into it verbatim.
+
+Everything here traces: the functions of a generated module can be ``jax.jit``-ed, ``jax.vmap``-ed and
+differentiated. Precision follows JAX's setting (float64 with ``jax.config.update("jax_enable_x64", True)``).
+
+Example:
+    >>> float(_datasum(jnp.asarray([1.0, 2.0]), 2, None))
+    3.0
+"""
+
+# ruff: noqa: ANN001, ANN201, ANN202
+# mypy: disable-error-code="no-untyped-def"
+import math
+
+import jax
+import jax.numpy as jnp
+
+FREE: tuple[str, ...] = ()
+PARAMETERS: dict[str, dict[str, float]] = {}
+
+
+def nll(data, params=None, weights=None): ...
+
+
+# --- firmc: generated modules start here ---
+def _float():
+    return jnp.result_type(float)  # float64 when x64 is enabled, else float32
+
+
+def _parameters(params, like=None):
+    """Defaults completed by ``params`` (unknown names are an error), as JAX scalars."""
+    p = {name: spec["value"] for name, spec in PARAMETERS.items()}
+    for name, v in (params or {}).items():
+        if name not in p:
+            raise KeyError(f"unknown parameter {name!r}; the parameters are {sorted(p)}")
+        p[name] = v
+    return {name: jnp.asarray(v, dtype=_float()) for name, v in p.items()}
+
+
+def _column(data, name):
+    if name not in data:
+        raise KeyError(f"no values given for observable {name!r}")
+    return jnp.asarray(data[name], dtype=_float())
+
+
+def _weights(weights):
+    return None if weights is None else jnp.asarray(weights, dtype=_float())
+
+
+def _datasum(v, n, w):
+    """Weighted sum over the last axis (the events); a value without it counts once per event."""
+    v = jnp.asarray(v)
+    v = jnp.broadcast_to(v, (*v.shape[:-1], n)) if v.ndim else jnp.full(n, v)
+    return jnp.sum(v if w is None else v * w, axis=-1)
+
+
+def _integrate(v, w):
+    """The quadrature sum over the last axis (the abscissae of the rule whose weights are ``w``)."""
+    return _datasum(v, w.shape[-1], w)
+
+
+def _complex(re, im):
+    """re + i im without arithmetic (a + 1j*b turns complex(0, inf) into nan+infj)."""
+    re, im = jnp.broadcast_arrays(jnp.asarray(re, dtype=_float()), jnp.asarray(im, dtype=_float()))
+    return jax.lax.complex(re, im)
+
+
+def _pow(a, b):
+    """C99 pow."""
+    return jnp.power(a, b)
+
+
+def _approx_eq(a, b):
+    """Equal to within 4 units in the last place of the larger magnitude (HS3 ``==``)."""
+    scale = jnp.maximum(jnp.abs(a), jnp.abs(b))
+    return (a == b) | (jnp.abs(a - b) <= 4.0 * (jnp.nextafter(scale, math.inf) - scale))
+
+
+def _symmetric(upper, n):
+    """The symmetric matrix whose upper triangle, row by row, is ``upper``."""
+    rows, cols = jnp.triu_indices(n)
+    h = jnp.zeros((n, n), dtype=_float()).at[rows, cols].set(jnp.stack(upper))
+    return h + jnp.triu(h, 1).T
+
+
+def nll_grad_autodiff(data, params=None, weights=None):
+    """The NLL and its gradient over FREE by JAX's reverse-mode autodiff (``nll_grad`` is the analytic one)."""
+    p = _parameters(params)
+    value, grad = jax.value_and_grad(lambda q: nll(data, {**p, **q}, weights))({k: p[k] for k in FREE})
+    return value, grad

@@ -1,0 +1,129 @@
+"""Helpers of every generated PyTorch module: the text below the marker is copied into it verbatim.
+
+The functions of a generated module compute in the dtype of the observables given (float64 for NumPy arrays
+and lists, float32 for float32 tensors), on their device, and work under ``torch.compile``.
+
+Example:
+    >>> float(_datasum(torch.tensor([1.0, 2.0]), 2, None))
+    3.0
+"""
+
+# ruff: noqa: ANN001, ANN201, ANN202
+# mypy: disable-error-code="no-untyped-def"
+import math
+
+import numpy as np
+import torch
+
+FREE: tuple[str, ...] = ()
+PARAMETERS: dict[str, dict[str, float]] = {}
+OBSERVABLES: dict[str, tuple[float, float]] = {}
+
+
+def nll(data, params=None, weights=None): ...
+
+
+# --- firmc: generated modules start here ---
+def _as_tensor(x, dtype=None, device=None):
+    if not isinstance(x, torch.Tensor):
+        x = torch.as_tensor(np.asarray(x, dtype=float))  # lists would become float32
+    if dtype is not None and x.dtype != dtype:
+        x = x.to(dtype)
+    return x if device is None else x.to(device)
+
+
+def _parameters(params, like=None):
+    """Defaults completed by ``params`` (unknown names are an error), as tensors in the dtype of ``like``."""
+    real = isinstance(like, torch.Tensor) and like.is_floating_point()
+    dtype, device = (like.dtype, like.device) if real else (torch.float64, None)
+    p = {name: spec["value"] for name, spec in PARAMETERS.items()}
+    for name, v in (params or {}).items():
+        if name not in p:
+            raise KeyError(f"unknown parameter {name!r}; the parameters are {sorted(p)}")
+        p[name] = v
+    return {name: _as_tensor(v, dtype, device) for name, v in p.items()}
+
+
+def _column(data, name):
+    if name not in data:
+        raise KeyError(f"no values given for observable {name!r}")
+    x = _as_tensor(data[name])
+    return x if x.is_floating_point() else x.double()
+
+
+def _weights(weights):
+    return None if weights is None else _as_tensor(weights)
+
+
+def _datasum(v, n, w):
+    """Weighted sum over the last axis (the events); a value without it counts once per event."""
+    if not isinstance(v, torch.Tensor):
+        v = torch.full((n,), float(v), dtype=torch.float64)
+    v = v.expand(*v.shape[:-1], n) if v.dim() else v.expand(n)
+    return torch.sum(v if w is None else v * w, dim=-1)
+
+
+def _integrate(v, w):
+    """The quadrature sum over the last axis (the abscissae of the rule whose weights are ``w``)."""
+    return _datasum(v, w.shape[-1], w)
+
+
+def _tensors(a, b):
+    """Both arguments as tensors (a Python number takes the other's dtype, not torch's float32 default)."""
+    if not isinstance(a, torch.Tensor):
+        a = torch.as_tensor(a, dtype=b.dtype if b.is_floating_point() else torch.float64, device=b.device)
+    if not isinstance(b, torch.Tensor):
+        b = torch.as_tensor(b, dtype=a.dtype if a.is_floating_point() else torch.float64, device=a.device)
+    return a, b
+
+
+def _where(c, a, b):
+    """``torch.where`` with two Python numbers (torch would make them float32)."""
+    return torch.where(c, torch.as_tensor(a, dtype=torch.float64, device=c.device), b)
+
+
+def _complex(re, im):
+    """re + i im without arithmetic (a + 1j*b turns complex(0, inf) into nan+infj)."""
+    re, im = _tensors(re, im)
+    if re.dtype != im.dtype:
+        re, im = re.to(torch.promote_types(re.dtype, im.dtype)), im.to(torch.promote_types(re.dtype, im.dtype))
+    return torch.complex(*torch.broadcast_tensors(re, im))
+
+
+def _pow(a, b):
+    """C99 pow (torch gives NaN for pow(-inf, 0.5) and -0.0 for pow(-0.0, 0.5))."""
+    out = torch.pow(a, b)
+    if not (isinstance(b, float) and b != 0.5) and not torch.is_complex(out):
+        a, b = _tensors(a, b)
+        out = torch.where((b == 0.5) & ((a == 0.0) | (a == -math.inf)), torch.abs(a), out)
+    return out
+
+
+def _sign(x):
+    """sign with NaN for NaN (torch.sign gives 0)."""
+    return torch.where(torch.isnan(x), x, torch.sign(x))
+
+
+def _approx_eq(a, b):
+    """Equal to within 4 units in the last place of the larger magnitude (HS3 ``==``)."""
+    a, b = _tensors(a, b)
+    scale = torch.maximum(torch.abs(a), torch.abs(b))
+    return (a == b) | (torch.abs(a - b) <= 4.0 * (torch.nextafter(scale, torch.full_like(scale, math.inf)) - scale))
+
+
+def _symmetric(upper, n):
+    """The symmetric matrix whose upper triangle, row by row, is ``upper``."""
+    rows, cols = torch.triu_indices(n, n)
+    h = torch.zeros((n, n), dtype=upper[0].dtype)
+    h[rows, cols] = torch.stack(list(upper))
+    return h + torch.triu(h, 1).T
+
+
+def nll_grad_autodiff(data, params=None, weights=None):
+    """The NLL and its gradient over FREE by torch.autograd (``nll_grad`` is the analytic one)."""
+    like = _column(data, next(iter(OBSERVABLES))) if OBSERVABLES else None
+    p = _parameters(params, like)
+    leaves = {k: p[k].detach().clone().requires_grad_(True) for k in FREE}
+    value = nll(data, {**p, **leaves}, weights)
+    grads = torch.autograd.grad(value, list(leaves.values()), allow_unused=True)
+    return value.detach(), {k: torch.zeros_like(value) if g is None else g for k, g in zip(leaves, grads)}

@@ -123,15 +123,8 @@ def check(module: Module, targets: Sequence[str] | None = None, entries: Sequenc
             lines.append(CheckLine(name, "interp", "compile", math.nan, 0.0, False, str(exc).splitlines()[0]))
             continue
         for target in targets:
-            if target == "interp":
-                continue
-            try:
-                got = compile(module, target, name)(pts)
-                err = rel_error(got, want)
-                lines.append(CheckLine(name, target, "vs interp", err, TARGET_RTOL, err <= TARGET_RTOL))
-            except FirmError as exc:
-                lines.append(CheckLine(name, target, "vs interp", math.nan, TARGET_RTOL, False,
-                                       str(exc).splitlines()[0]))
+            if target != "interp":
+                lines.append(_vs_interp(module, name, target))
     for v in module.validations:
         try:
             f = compile(module, "interp", v.entry)
@@ -141,6 +134,20 @@ def check(module: Module, targets: Sequence[str] | None = None, entries: Sequenc
         except FirmError as exc:
             lines.append(CheckLine(v.entry, "interp", "validation", math.nan, v.rtol, False, str(exc)))
     return lines
+
+
+def _vs_interp(module: Module, name: str, target: str) -> CheckLine:
+    """Every output of the entry on ``target`` against the interpreter (:func:`firmc.testing.compare`)."""
+    from .testing import Case, compare
+
+    try:
+        diffs = compare(Case(module, name), target)
+    except FirmError as exc:
+        return CheckLine(name, target, "vs interp", math.nan, TARGET_RTOL, False, str(exc).splitlines()[0])
+    worst = max(diffs, key=lambda d: d.error / d.rtol)
+    ok = all(d.ok for d in diffs)
+    what = f"vs interp ({len(diffs)} outputs)"
+    return CheckLine(name, target, what, worst.error, worst.rtol, ok, "" if ok else f"worst: {worst.output}")
 
 
 def format_report(lines: Sequence[CheckLine]) -> str:

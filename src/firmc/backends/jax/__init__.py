@@ -8,9 +8,28 @@ Example:
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 from ..pysource import PythonBackend
 from ..pysource.dialects import JAX
 
-BACKEND = PythonBackend(JAX, Path(__file__).with_name("prelude.py"), ("jax",))
+
+def float64() -> AbstractContextManager[Any]:
+    """JAX's 64-bit mode for the duration of firmc's own evaluations (the generated module leaves JAX's global
+    setting to its user).
+
+    Example:
+        >>> with float64():
+        ...     import jax.numpy as jnp
+        ...     jnp.zeros(1).dtype.name
+        'float64'
+    """
+    import jax
+
+    ctx: AbstractContextManager[Any] = jax.enable_x64(True)
+    return ctx
+
+
+BACKEND = PythonBackend(JAX, Path(__file__).with_name("prelude.py"), ("jax",), float64)

@@ -20,7 +20,8 @@ import importlib.util
 import re
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -80,11 +81,13 @@ class PythonBackend:
         'numpy'
     """
 
-    def __init__(self, dialect: Dialect, prelude: Path, requires: Sequence[str] = ()) -> None:
+    def __init__(self, dialect: Dialect, prelude: Path, requires: Sequence[str] = (),
+                 float64: Callable[[], AbstractContextManager[Any]] = nullcontext) -> None:
         self.dialect = dialect
         self.name = dialect.name
         self.requires = tuple(requires)
         self.prelude = prelude
+        self.float64 = float64  # entered around evaluations by firmc (checks run in float64)
 
     def emit(self, program: Program) -> Artifact:
         """``<entry>_<target>.py``: the module text (deterministic: same program, same bytes).
@@ -109,7 +112,7 @@ class PythonBackend:
         assert program is not None
         ((filename, text),) = artifact.files.items()
         module = import_text(text, filename.removesuffix(".py"))
-        return _Runner(module, program, self.dialect.name)
+        return _Runner(module, program, self.float64)
 
 
 def _stem(name: str) -> str:
@@ -119,10 +122,15 @@ def _stem(name: str) -> str:
 class _Runner:
     """Evaluator over a generated module (outputs by name, NumPy arrays out)."""
 
-    def __init__(self, module: ModuleType, program: Program, target: str) -> None:
-        self.module, self.program, self.target = module, program, target
+    def __init__(self, module: ModuleType, program: Program,
+                 float64: Callable[[], AbstractContextManager[Any]]) -> None:
+        self.module, self.program, self.float64 = module, program, float64
 
     def __call__(self, inputs: Mapping[str, Any], outputs: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        with self.float64():
+            return self._run(inputs, outputs)
+
+    def _run(self, inputs: Mapping[str, Any], outputs: Sequence[str] | None) -> dict[str, np.ndarray]:
         m, prog = self.module, self.program
         keys = list(prog.outputs) if outputs is None else [k for k in outputs if k in prog.outputs]
         data = {o: inputs[o] for o in prog.observables if o in inputs}

@@ -100,6 +100,7 @@ TORCH = Dialect("torch", "PyTorch", "torch", _fill({
     "mod": "torch.fmod(*_tensors({0}, {1}))", "atan2": "torch.arctan2(*_tensors({0}, {1}))",
     "min": "torch.minimum(*_tensors({0}, {1}))", "max": "torch.maximum(*_tensors({0}, {1}))",
     "pow": "_pow({0}, {1})", "select": _torch_select, "sign": "_sign({0})",
+    "conj": _typed("{0}", "torch.conj_physical({0})"),
 }, "torch"), {**RUNTIME, "tgamma": "tgamma"}, to_real="{0}.double()",
     imports="from __future__ import annotations\n\nimport math\n\nimport numpy as np\nimport torch\n",
     array="torch.tensor({0}, dtype=torch.float64)")

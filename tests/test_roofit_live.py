@@ -36,8 +36,10 @@ import numpy as np
 import pytest
 
 import firmc.frontends as fe
+from backends import PYTHON_TARGETS, target_param
 from conftest import precise_root
 from firmc.compiler import compile
+from firmc.testing import Case, assert_agrees
 
 pytestmark = pytest.mark.live
 
@@ -435,6 +437,14 @@ def test_random_model(seed: int, optimize: int) -> None:
         pytest.skip("Landau with optimize=0: ROOT's landau_cdf is not the integral of its landau_pdf "
                     "(module docstring; test_landau_quadrature_vs_root_cdf)")
     assert_close(m, firmc_values(m, optimize), optimize)
+
+
+@pytest.mark.parametrize("target", [target_param(t) for t in PYTHON_TARGETS])
+@pytest.mark.parametrize("seed", range(N_SEEDS))
+def test_random_model_on_python_targets(seed: int, target: str) -> None:
+    """The same random models, generated code against the interpreter (value, logpdf, NLL, gradient)."""
+    m = model_for(seed)
+    assert_agrees(Case(fe.load(m.doc), m.top, tuple(m.obs), name=f"seed {seed} ({m.kind})"), target)
 
 
 def _landau_model(seed: int, lo: float, hi: float, mean: float, sigma: float) -> Model:

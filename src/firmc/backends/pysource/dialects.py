@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+import numpy as np
+
 from ...ir import Node
 from ...ir.types import DType, Var
 from .emit import Dialect, Template, bool_condition
@@ -84,8 +86,16 @@ JAX = Dialect("jax", "JAX", "jnp", _fill({
     imports="from __future__ import annotations\n\nimport math\n\nimport jax\nimport jax.numpy as jnp\nimport numpy as np\n",
     optional_imports={"_jsp.": "from jax.scipy import special as _jsp"})
 
+def _float32_exact(x: Node) -> bool:
+    v = x.attr("value") if x.op == "const" else None
+    return isinstance(v, int | float) and not isinstance(v, bool) and float(np.float32(v)) == v
+
+
 def _torch_select(n: Node, a: list[str]) -> str:
-    if n.args[1].type.var is Var.CONST and n.args[2].type.var is Var.CONST:  # two literals
+    """torch.where of two Python numbers has torch's default dtype (float32): fine for 0, 1, 20 ..., but a
+    value like 0.1 needs float64 (``_where``)."""
+    literals = all(x.type.var is Var.CONST for x in n.args[1:])
+    if literals and not all(_float32_exact(x) for x in n.args[1:]):
         return f"_where({bool_condition(n, a, '')}, {a[1]}, {a[2]})"
     return f"torch.where({bool_condition(n, a, '')}, {a[1]}, {a[2]})"
 

@@ -125,5 +125,7 @@ def nll_grad_autodiff(data, params=None, weights=None):
     p = _parameters(params, like)
     leaves = {k: p[k].detach().clone().requires_grad_(True) for k in FREE}
     value = nll(data, {**p, **leaves}, weights)
+    if not leaves:
+        return value.detach(), {}
     grads = torch.autograd.grad(value, list(leaves.values()), allow_unused=True)
     return value.detach(), {k: torch.zeros_like(value) if g is None else g for k, g in zip(leaves, grads)}

@@ -33,3 +33,14 @@ def precise_root() -> Any:
     for key in ("maxEval2D", "maxEval3D", "maxEvalND"):
         nd.setRealValue(key, 1e8)
     return root
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite the golden files of generated code under tests/golden instead of comparing")
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """True when the run was asked to refresh tests/golden (``pytest --update-golden``)."""
+    return bool(request.config.getoption("--update-golden"))

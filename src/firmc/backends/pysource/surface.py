@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -110,7 +111,8 @@ class ModuleWriter:
 
     def runtime_source(self) -> str:
         """The source of the runtime functions the emitted code calls."""
-        return "\n\n".join(inspect.getsource(getattr(runtime, f)) for f in sorted(self.runtime))
+        source = "\n\n".join(inspect.getsource(getattr(runtime, f)) for f in sorted(self.runtime))
+        return re.sub(r": Any|\) -> Any", lambda m: ")" if m.group(0).startswith(")") else "", source)
 
 
 def _metadata(program: Program, kind: str, free: Sequence[str], names: Iterable[tuple[str, str]]) -> str:

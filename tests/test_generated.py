@@ -183,7 +183,8 @@ def test_output_is_deterministic_across_processes(target: str) -> None:
 
 def test_cli_writes_module_with_header(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    cmd = [str(Path(sys.executable).with_name("firmc")), str(GAUSS_EXP), "--target", "jax", "-o", str(out), "--entry", "model"]
+    firmc_cli = str(Path(sys.executable).with_name("firmc"))
+    cmd = [firmc_cli, str(GAUSS_EXP), "--target", "jax", "-o", str(out), "--entry", "model"]
     subprocess.run(cmd, check=True, capture_output=True)
     text = (out / "model_jax.py").read_text()
     digest = hashlib.sha256(GAUSS_EXP.read_bytes()).hexdigest()

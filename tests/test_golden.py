@@ -42,7 +42,7 @@ def test_generated_code_is_golden(target: str, source: str, update_golden: bool,
     assert path.exists(), f"no golden file {path.name}: run pytest {Path(__file__).name} --update-golden"
     want = path.read_text(encoding="utf-8")
     if text != want:
-        diff = next(i for i, (a, b) in enumerate(zip(text.splitlines(), want.splitlines())) if a != b)
+        diff = next(i for i, (a, b) in enumerate(zip(text.splitlines(), want.splitlines(), strict=False)) if a != b)
         pytest.fail(f"generated code differs from {path.name} at line {diff + 1}:\n"
                     f"  now:    {text.splitlines()[diff]}\n  golden: {want.splitlines()[diff]}\n"
                     "if the change is intended, run with --update-golden and review the diff")

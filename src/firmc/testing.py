@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -100,7 +101,7 @@ def tolerance(outputs: Sequence[Node]) -> float:
     return max((OPS[n.op].tolerance for n in walk(list(outputs))), default=1e-12)
 
 
-def _sum_scale(c: Compiled, key: str, inputs: Mapping[str, object]) -> float:
+def _sum_scale(c: Compiled, key: str, inputs: Mapping[str, Any]) -> float:
     """For an output that is a (negated) sum over events: sum of |terms| / sqrt(N); else 0."""
     root = c.program.outputs[key]
     while root.op == "neg":
@@ -115,7 +116,7 @@ def _sum_scale(c: Compiled, key: str, inputs: Mapping[str, object]) -> float:
     return total / math.sqrt(max(n, 1))
 
 
-def _inputs(ref: Compiled, case: Case) -> dict[str, object]:
+def _inputs(ref: Compiled, case: Case) -> dict[str, Any]:
     if ref.entry.kind == "likelihood":
         return ref.inputs(dict(case.params))
     return ref.inputs({**sample_points(ref, case.points, case.seed), **case.params})
@@ -220,9 +221,8 @@ def every_op_module() -> Module:
                parameters={"a": Parameter("a", 0.7, 0.1, 2.0), "b": Parameter("b", 1.3, 0.5, 3.0)},
                datasets={"table": Dataset("table", {"u": np.linspace(0.05, 0.95, 7)})},
                source="<every_op>", format="ir")
-    used = lambda n: tuple(o for o in ("x", "y") if o in n.free)  # noqa: E731
     for op, term in sorted(terms.items()):
-        m.entries[f"op:{op}"] = Entry(f"op:{op}", "function", term, used(term))
+        m.entries[f"op:{op}"] = Entry(f"op:{op}", "function", term, tuple(o for o in ("x", "y") if o in term.free))
     total = apply("add", *(apply("real", t) + apply("imag", t) if t.type.dtype.name == "COMPLEX" else t
                            for _, t in sorted(terms.items())))
     m.entries["every_op"] = Entry("every_op", "function", total, ("x", "y"))

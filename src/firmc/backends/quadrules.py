@@ -128,7 +128,7 @@ def uniform_rule(key: DomainKey, cells: int = UNIFORM_CELLS) -> QuadRule:
     """
     names, bounds = key
     if len(names) == 1:
-        res = integrate_1d(lambda t: np.ones_like(t), bounds[0], bounds[1], max_intervals=1)
+        res = integrate_1d(np.ones_like, bounds[0], bounds[1], max_intervals=1)
         x, w = res.rule
         lo, hi = bounds
         if math.isfinite(lo) and math.isfinite(hi):

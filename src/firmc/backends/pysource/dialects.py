@@ -27,19 +27,8 @@ def _infix(sym: str) -> Template:
 
 
 def _typed(real: str, complex_: str) -> Template:
-    """A spelling that depends on whether the argument is complex (``{ns}`` filled in by :func:`_fill`)."""
+    """A spelling that depends on whether the argument is complex (``{ns}`` is filled in by Dialect.spell)."""
     return lambda n, a: (complex_ if n.args[0].type.dtype is DType.COMPLEX else real).format(*a, ns="{ns}")
-
-
-def _fill(table: dict[str, Template], ns: str) -> dict[str, Template]:
-    """Resolve the ``{ns}`` left inside callable spellings."""
-    out: dict[str, Template] = {}
-    for op, t in table.items():
-        if callable(t):
-            out[op] = (lambda f: lambda n, a: f(n, a).replace("{ns}", ns))(t)
-        else:
-            out[op] = t
-    return out
 
 
 def _select(n: Node, a: list[str]) -> str:
@@ -70,20 +59,21 @@ RUNTIME = {"faddeeva": "faddeeva", "landau": "landau", "landau_cdf": "landau_cdf
 
 _SCIPY = {"erf": "erf", "erfc": "erfc", "lgamma": "gammaln", "digamma": "digamma", "tgamma": "gamma"}
 
-NUMPY = Dialect("numpy", "NumPy", "np", _fill({
+NUMPY = Dialect("numpy", "NumPy", "np", {
     **COMMON, "round": "{ns}.rint({0})",
     **{op: f"_sps.{fn}({{0}})" for op, fn in _SCIPY.items()},
     "gammainc": "_sps.gammainc({0}, {1})", "gammaincc": "_sps.gammaincc({0}, {1})",
     "faddeeva": "_sps.wofz({0})",
-}, "np"), {k: v for k, v in RUNTIME.items() if k != "faddeeva"},
+}, {k: v for k, v in RUNTIME.items() if k != "faddeeva"},
     optional_imports={"_sps.": "from scipy import special as _sps"}, decorator="@_quiet")
 
-JAX = Dialect("jax", "JAX", "jnp", _fill({
+JAX = Dialect("jax", "JAX", "jnp", {
     **COMMON,
     **{op: f"_jsp.{fn}({{0}})" for op, fn in _SCIPY.items()},
     "gammainc": "_jsp.gammainc({0}, {1})", "gammaincc": "_jsp.gammaincc({0}, {1})",
-}, "jnp"), RUNTIME, to_real="{0}.astype(_float())",
-    imports="from __future__ import annotations\n\nimport math\n\nimport jax\nimport jax.numpy as jnp\nimport numpy as np\n",
+}, RUNTIME, to_real="{0}.astype(_float())",
+    imports=("from __future__ import annotations\n\nimport math\n\nimport jax\nimport jax.numpy as jnp\n"
+             "import numpy as np\n"),
     optional_imports={"_jsp.": "from jax.scipy import special as _jsp"})
 
 def _float32_exact(x: Node) -> bool:
@@ -101,7 +91,7 @@ def _torch_select(n: Node, a: list[str]) -> str:
 
 
 _TORCH_SPECIAL = {"erf": "erf", "erfc": "erfc", "lgamma": "gammaln", "digamma": "digamma"}
-TORCH = Dialect("torch", "PyTorch", "torch", _fill({
+TORCH = Dialect("torch", "PyTorch", "torch", {
     **COMMON,
     **{op: f"torch.special.{fn}({{0}})" for op, fn in _TORCH_SPECIAL.items()},
     "tgamma": "tgamma({0}, torch, torch.special.gammaln)",
@@ -111,7 +101,7 @@ TORCH = Dialect("torch", "PyTorch", "torch", _fill({
     "min": "torch.minimum(*_tensors({0}, {1}))", "max": "torch.maximum(*_tensors({0}, {1}))",
     "pow": "_pow({0}, {1})", "select": _torch_select, "sign": "_sign({0})",
     "conj": _typed("{0}", "torch.conj_physical({0})"),
-}, "torch"), {**RUNTIME, "tgamma": "tgamma"}, to_real="{0}.double()",
+}, {**RUNTIME, "tgamma": "tgamma"}, to_real="{0}.double()",
     imports="from __future__ import annotations\n\nimport math\n\nimport numpy as np\nimport torch\n",
     array="torch.tensor({0}, dtype=torch.float64)")
 

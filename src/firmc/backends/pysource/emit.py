@@ -8,7 +8,7 @@ gets ``[..., None]`` where it is an array. Scopes over the same data set or the 
 shared, so the NLL and its gradient sum over the events once per distinct per-event expression.
 
 Example:
-    >>> from firmc.ir import obs, param
+    >>> from firmc.ir import apply, obs, param
     >>> from firmc.backends.pysource.dialects import NUMPY
     >>> body = FunctionBody(NUMPY, params={"mu": "p_mu"}, columns={"x": "x_x"})
     >>> body.ref(apply("exp", obs("x") - param("mu")))
@@ -28,7 +28,7 @@ import numpy as np
 
 from ...errors import UnsupportedFeature
 from ...interp import evaluate
-from ...ir import Node, apply, walk
+from ...ir import Node, walk
 from ...ir.types import DType, Var
 from ..quadrules import DomainKey, domain_key
 
@@ -65,7 +65,7 @@ class Dialect:
 
         Example:
             >>> from firmc.backends.pysource.dialects import NUMPY
-            >>> from firmc.ir import param
+            >>> from firmc.ir import apply, param
             >>> NUMPY.spell(apply("exp", param("a")), ["a"])
             'np.exp(a)'
         """
@@ -73,7 +73,7 @@ class Dialect:
         if template is None:
             raise UnsupportedFeature(f"target '{self.name}' has no spelling for op '{node.op}'")
         if callable(template):
-            return template(node, args)
+            return template(node, args).replace("{ns}", self.ns)
         return template.format(*args, ns=self.ns)
 
 
@@ -166,17 +166,13 @@ class FunctionBody:
             missing = [b for b in binds if b not in cols]
             if missing:
                 raise UnsupportedFeature(f"data set '{name}' has no column {missing[0]!r}")
-            make = lambda: Scope(scope.depth + 1, {b: cols[b] for b in binds}, scope, weights, count)  # noqa: E731
+            new = Scope(scope.depth + 1, {b: cols[b] for b in binds}, scope, weights, count)
         else:
             dom = domain_key(node)
             key = ("integral", dom)
-            names, weights = self.rules[dom]
-            make = lambda: Scope(scope.depth + 1, dict(zip(node.attr("vars"), names, strict=True)),  # noqa: E731
-                                 scope, weights)
-        k = (id(scope), key)
-        if k not in self._children:
-            self._children[k] = make()
-        return self._children[k]
+            names, qweights = self.rules[dom]
+            new = Scope(scope.depth + 1, dict(zip(node.attr("vars"), names, strict=True)), scope, qweights)
+        return self._children.setdefault((id(scope), key), new)
 
     # -- values -----------------------------------------------------------------------------------------
     def ref(self, node: Node, scope: Scope | None = None) -> str:
@@ -260,7 +256,7 @@ def bool_condition(node: Node, args: list[str], ns: str) -> str:
     """``select``'s condition as a boolean array (a number is true where non-zero, as in the interpreter).
 
     Example:
-        >>> from firmc.ir import param
+        >>> from firmc.ir import apply, param
         >>> bool_condition(apply("select", param("c"), param("a"), param("b")), ["c", "a", "b"], "np")
         '(c != 0)'
     """

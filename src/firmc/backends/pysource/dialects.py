@@ -6,11 +6,13 @@ Semantics follow the interpreter: ``round`` ties to even, ``mod`` is C's fmod, `
 NaN, ``pow`` is C99 pow, ``complex(re, im)`` is built without arithmetic.
 
 Example:
-    >>> from firmc.ir import param, apply
+    >>> from firmc.ir import apply, const, param
     >>> NUMPY.spell(apply("min", param("a"), param("b")), ["a", "b"])
     'np.minimum(a, b)'
     >>> TORCH.spell(apply("min", param("a"), param("b")), ["a", "b"])
     'torch.minimum(*_tensors(a, b))'
+    >>> TORCH.spell(apply("max", param("a"), const(0.5)), ["a", "0.5"])
+    'torch.clamp(a, min=0.5)'
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ NUMPY = Dialect("numpy", "NumPy", "np", {
     "gammainc": "_sps.gammainc({0}, {1})", "gammaincc": "_sps.gammaincc({0}, {1})",
     "faddeeva": "_sps.wofz({0})",
 }, {k: v for k, v in RUNTIME.items() if k != "faddeeva"},
-    optional_imports={"_sps.": "from scipy import special as _sps"}, decorator="@_quiet")
+    optional_imports={"_sps.": "from scipy import special as _sps"}, decorator="@_quiet", free_early=True)
 
 JAX = Dialect("jax", "JAX", "jnp", {
     **COMMON,
@@ -90,6 +92,19 @@ def _torch_select(n: Node, a: list[str]) -> str:
     return f"torch.where({bool_condition(n, a, '')}, {a[1]}, {a[2]})"
 
 
+def _torch_bound(fn: str, side: str) -> Template:
+    """min/max against a literal as ``torch.clamp`` (no tensor made for the literal on every call)."""
+
+    def spell(n: Node, a: list[str]) -> str:
+        for i in (0, 1):
+            lit = n.args[1 - i]
+            if lit.op == "const" and not np.isnan(lit.attr("value")):
+                return f"torch.clamp({a[i]}, {side}={a[1 - i]})"
+        return f"torch.{fn}(*_tensors({a[0]}, {a[1]}))"
+
+    return spell
+
+
 _TORCH_SPECIAL = {"erf": "erf", "erfc": "erfc", "lgamma": "gammaln", "digamma": "digamma"}
 TORCH = Dialect("torch", "PyTorch", "torch", {
     **COMMON,
@@ -98,11 +113,11 @@ TORCH = Dialect("torch", "PyTorch", "torch", {
     "gammainc": "torch.special.gammainc(*_tensors({0}, {1}))",
     "gammaincc": "torch.special.gammaincc(*_tensors({0}, {1}))",
     "mod": "torch.fmod(*_tensors({0}, {1}))", "atan2": "torch.arctan2(*_tensors({0}, {1}))",
-    "min": "torch.minimum(*_tensors({0}, {1}))", "max": "torch.maximum(*_tensors({0}, {1}))",
+    "min": _torch_bound("minimum", "max"), "max": _torch_bound("maximum", "min"),
     "pow": "_pow({0}, {1})", "select": _torch_select, "sign": "_sign({0})",
     "conj": _typed("{0}", "torch.conj_physical({0})"),
 }, {**RUNTIME, "tgamma": "tgamma"}, to_real="{0}.double()",
     imports="from __future__ import annotations\n\nimport math\n\nimport numpy as np\nimport torch\n",
-    array="torch.tensor({0}, dtype=torch.float64)")
+    array="torch.tensor({0}, dtype=torch.float64)", free_early=True)
 
 DIALECTS = {d.name: d for d in (NUMPY, JAX, TORCH)}

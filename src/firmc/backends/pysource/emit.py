@@ -58,6 +58,7 @@ class Dialect:
     imports: str = "from __future__ import annotations\n\nimport math\n\nimport numpy as np\n"
     optional_imports: Mapping[str, str] = field(default_factory=dict)  # used prefix -> import line
     decorator: str = ""  # put on every computing function
+    free_early: bool = False  # eager frameworks: ``del`` each array after its last use
     array: str = "np.array({0})"  # a float64 array from a list literal
 
     def spell(self, node: Node, args: list[str]) -> str:
@@ -139,6 +140,7 @@ class FunctionBody:
         self.root = Scope(0, dict(columns or {}))
         self.lines: list[str] = []
         self.used_ops: set[str] = set()
+        self.arrays: set[str] = set()  # names holding per-event (or per-abscissa) arrays
         self._names: dict[tuple[int, Node], str] = {}
         self._children: dict[tuple[int, object], Scope] = {}
         self._folds: dict[Node, bool] = {}
@@ -249,6 +251,8 @@ class FunctionBody:
             self.used_ops.add(op)
         name = f"v{len(self.lines)}"
         self.lines.append(f"{name} = {expr}")
+        if h.depth > 0 or n.free:
+            self.arrays.add(name)
         return name
 
 

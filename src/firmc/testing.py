@@ -7,9 +7,10 @@ is compared -- value, logpdf, expected, nll and its analytic gradient (and Hessi
 tolerance the op table states for the ops the program uses (1e-12 relative in float64 for elementwise ops,
 1e-9 where a numerical integral is involved).
 
-Sums over many events can cancel (a gradient near the minimum): an output that is a ``datasum`` is compared
-relative to ``max(|value|, sum |terms| / sqrt(N))``, the size rounding in a different summation order can
-reach, not relative to the possibly tiny sum itself.
+Sums can cancel (a gradient near the minimum, or a component whose gradient is zero up to rounding): an
+output is then compared relative to its :func:`magnitude` -- the sum of the absolute values of the terms it
+adds -- which is the size a different order of operations changes it by, not relative to the possibly tiny
+result itself.
 
 Example:
     >>> import firmc
@@ -33,7 +34,8 @@ from .backends import EVENT_WEIGHTS, Program
 from .backends.interp import BACKEND as INTERP
 from .check import rel_error, sample_points
 from .compiler import Compiled, compile
-from .ir import OPS, Module, Node, apply, walk
+from .ir import OPS, Module, Node, apply, rewrite, walk
+from .ir.types import DType
 
 
 @dataclass(frozen=True)
@@ -101,19 +103,38 @@ def tolerance(outputs: Sequence[Node]) -> float:
     return max((OPS[n.op].tolerance for n in walk(list(outputs))), default=1e-12)
 
 
-def _sum_scale(c: Compiled, key: str, inputs: Mapping[str, Any]) -> float:
-    """For an output that is a (negated) sum over events: sum of |terms| / sqrt(N); else 0."""
-    root = c.program.outputs[key]
-    while root.op == "neg":
-        root = root.args[0]
-    if root.op != "datasum":
-        return 0.0
-    absolute = apply("datasum", apply("abs", root.args[0]), **dict(root.attrs))
-    program = Program(c.program.name, {"s": absolute}, c.program.observables, c.program.parameters,
-                      c.program.datasets)
-    total = float(np.ravel(INTERP.load(INTERP.emit(program))(inputs, ["s"])["s"])[0])
-    n = int(np.size(inputs[c.observables[0]])) if c.observables else 1
-    return total / math.sqrt(max(n, 1))
+def magnitude(root: Node) -> Node:
+    """An expression for the size rounding errors in ``root`` scale with: sums and differences of the
+    magnitudes of their terms (a sum that cancels is as uncertain as its largest terms), products and
+    quotients of magnitudes, and |value| for everything else.
+
+    Example:
+        >>> from firmc.ir import param
+        >>> str(magnitude(param("a") - param("b")).op)
+        'add'
+    """
+    def rule(n: Node, args: tuple[Node, ...]) -> Node | None:
+        if n.op in ("add", "sub"):
+            return apply("add", *args)
+        if n.op == "neg":
+            return args[0]
+        if n.op == "mul":
+            return apply("mul", *args)
+        if n.op == "div" and n.type.dtype is DType.REAL:
+            return args[0] / apply("abs", n.args[1])
+        if n.op == "select" and n.type.dtype is DType.REAL:
+            return apply("select", n.args[0], args[1], args[2])
+        if n.op == "datasum" and n.type.dtype is DType.REAL:
+            return apply("datasum", args[0], **dict(n.attrs))
+        return apply("abs", n) if n.type.dtype in (DType.REAL, DType.COMPLEX) else n
+
+    return rewrite([root], rule)[0]
+
+
+def _magnitude(c: Compiled, key: str, inputs: Mapping[str, Any]) -> np.ndarray:
+    program = Program(c.program.name, {"m": magnitude(c.program.outputs[key])}, c.program.observables,
+                      c.program.parameters, c.program.datasets)
+    return np.asarray(INTERP.load(INTERP.emit(program))(inputs, ["m"])["m"], dtype=float)
 
 
 def _inputs(ref: Compiled, case: Case) -> dict[str, Any]:
@@ -144,9 +165,10 @@ def compare(case: Case, target: str) -> list[Difference]:
         want, have = ref.evaluator(args, keys), got.evaluator(args, keys)
         for k in keys:
             err = rel_error(have[k], want[k])
-            if err > rtol and math.isfinite(err):
-                scale = _sum_scale(ref, k, args)
-                err = min(err, float(np.max(np.abs(have[k] - want[k]))) / scale) if scale > 0 else err
+            if err > rtol and math.isfinite(err):  # cancellation: relative to the terms' magnitude
+                scale = np.maximum(_magnitude(ref, k, args), np.abs(want[k]))
+                with np.errstate(all="ignore"):
+                    err = min(err, float(np.max(np.abs(have[k] - want[k]) / np.maximum(scale, 1e-300))))
             out.append(Difference(k + suffix, err, rtol))
     return out
 

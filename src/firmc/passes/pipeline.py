@@ -27,6 +27,7 @@ from .logspace import logspace
 from .normalise import lower_normalisation
 from .simplify import simplify
 from .strength import strength_reduce
+from .sums import factor_sums
 
 RootsFn = Callable[[Sequence[Node], Context], list[Node]]
 OutputsFn = Callable[[Mapping[str, Node], Context], dict[str, Node]]
@@ -80,6 +81,8 @@ PIPELINE: tuple[Pass, ...] = (
     Pass("gradient", add_derivatives, 0,
          "adds d(output)/d(parameters) (reverse mode over the optimised value, sharing its nodes) and the "
          "Hessian (forward over reverse) where asked"),
+    Pass("sums", on_roots(factor_sums), 1,
+         "what does not vary over the events taken out of sums over events (linearity of datasum)"),
     Pass("fold2", on_roots(fold), 1, "folding the derivative code (its rules are already applied to the value)"),
 )
 

@@ -37,7 +37,9 @@ def _weights(weights):
 def _datasum(v, n, w):
     """Weighted sum over the last axis (the events); a value without it counts once per event."""
     v = np.asarray(v)
-    v = np.broadcast_to(v, (*v.shape[:-1], n)) if v.ndim else np.full(n, v)
+    if not v.ndim:  # the same for every event: times the (weighted) count
+        return v * (n if w is None else np.sum(w, axis=-1))
+    v = np.broadcast_to(v, (*v.shape[:-1], n))
     return np.sum(v if w is None else v * w, axis=-1)
 
 

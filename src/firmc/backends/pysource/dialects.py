@@ -92,13 +92,16 @@ def _torch_select(n: Node, a: list[str]) -> str:
     return f"torch.where({bool_condition(n, a, '')}, {a[1]}, {a[2]})"
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def _torch_bound(fn: str, side: str) -> Template:
     """min/max against a literal as ``torch.clamp`` (no tensor made for the literal on every call)."""
 
     def spell(n: Node, a: list[str]) -> str:
         for i in (0, 1):
             lit = n.args[1 - i]
-            if lit.op == "const" and not np.isnan(lit.attr("value")):
+            if lit.op == "const" and abs(lit.attr("value")) <= FLOAT32_MAX:  # clamp checks the float32 range
                 return f"torch.clamp({a[i]}, {side}={a[1 - i]})"
         return f"torch.{fn}(*_tensors({a[0]}, {a[1]}))"
 

@@ -57,9 +57,9 @@ def _weights(weights):
 
 def _datasum(v, n, w):
     """Weighted sum over the last axis (the events); a value without it counts once per event."""
-    if not isinstance(v, torch.Tensor):
-        v = torch.full((n,), float(v), dtype=torch.float64)
-    v = v.expand(*v.shape[:-1], n) if v.dim() else v.expand(n)
+    if not isinstance(v, torch.Tensor) or not v.dim():  # the same for every event: times the (weighted) count
+        return v * (n if w is None else torch.sum(w, dim=-1))
+    v = v.expand(*v.shape[:-1], n)
     return torch.sum(v if w is None else v * w, dim=-1)
 
 

@@ -295,6 +295,13 @@ def _d_unary(f: Callable[[Node, Node], Node]) -> Deriv:
     return lambda n, i: f(n, n.args[0])
 
 
+def _d_logaddexp(n: Node, i: int) -> Node:
+    """d/da log(e^a + e^b) = 1 / (1 + e^(b - a)); the other weight is one minus it (one exp for both)."""
+    a, b = n.args
+    w = 1.0 / (1.0 + apply("exp", b - a))
+    return w if i == 0 else 1.0 - w
+
+
 def _d_minmax(pick_first_when: str) -> Deriv:
     """At a tie max(a, b) takes a (ge) and min(a, b) takes b (lt): exactly one of the pair passes the derivative
     to each argument, so smooth functions written with both (log-sum-exp: max + log1p(exp(min - max))) get
@@ -476,6 +483,9 @@ _op("sign", ONE, _REAL, np.sign, _sympy_fn("sign"), _zero, "sign(a): -1, 0 or 1"
 _op("atan2", TWO, _REAL, np.arctan2, _sympy_fn("atan2"),
     lambda n, i: (n.args[1] if i == 0 else -n.args[0]) / (n.args[0] * n.args[0] + n.args[1] * n.args[1]),
     "atan2(y, x)")
+_op("logaddexp", TWO, _real_only(DType.REAL), np.logaddexp,
+    lambda sp, a, b: sp.log(sp.exp(a) + sp.exp(b)), _d_logaddexp,
+    "logaddexp(a, b): log(exp(a) + exp(b)) without overflow or underflow (-inf for two -inf)")
 _op("min", TWO, _real_only(DType.REAL), np.minimum, _sympy_fn("Min"), _d_minmax("lt"), "min(a, b)")
 _op("max", TWO, _real_only(DType.REAL), np.maximum, _sympy_fn("Max"), _d_minmax("ge"), "max(a, b)")
 _op("landau", ONE, _REAL, _landau, None, None,

@@ -20,7 +20,7 @@ from ..ir import Node, walk
 # relative cost of one operation (an add is 1); used to decide whether a rewrite pays
 COST: dict[str, float] = {
     "div": 4.0, "idiv": 4.0, "mod": 8.0, "sqrt": 4.0, "pow": 40.0,
-    "exp": 20.0, "expm1": 20.0, "log": 20.0, "log1p": 20.0, "log10": 20.0,
+    "exp": 20.0, "expm1": 20.0, "log": 20.0, "log1p": 20.0, "log10": 20.0, "logaddexp": 42.0,
     "sin": 20.0, "cos": 20.0, "tan": 25.0, "asin": 25.0, "acos": 25.0, "atan": 25.0, "atan2": 30.0,
     "sinh": 25.0, "cosh": 25.0, "tanh": 25.0, "asinh": 30.0, "acosh": 30.0, "atanh": 30.0,
     "erf": 25.0, "erfc": 25.0, "lgamma": 40.0, "tgamma": 40.0, "digamma": 40.0,

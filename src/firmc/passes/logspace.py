@@ -35,9 +35,8 @@ underflow safety (``max_terms=2`` turns it off).
 NaN and inf: the log-sum-exp subtracts ``m`` clamped to the finite range, so it gives ``log(sum(exp(b_i)))``
 as IEEE arithmetic would with no overflow or underflow in between (what ``numpy.logaddexp`` gives) for every
 ``b_i`` in {-inf, finite, +inf, NaN}: all ``-inf`` (every term zero) gives ``-inf`` as ``log(0)`` does, not
-``-inf - -inf = NaN``; a ``+inf`` gives ``+inf``; NaN propagates. One exception, to keep the two-term form
-at one operation per event more than the direct one: there the clamp is one-sided, and ``b1 = b2 = +inf``
-(an infinite density, e.g. a normalisation integral that underflowed to 0) gives NaN, not ``+inf``.
+``-inf - -inf = NaN``; a ``+inf`` gives ``+inf``; NaN propagates. Two terms are one ``logaddexp`` op
+(NumPy's semantics, the same at every edge).
 That is the direct form's value except where the direct form underflows to ``log(0) = -inf`` or overflows to
 ``inf``: there the rewritten form gives the finite value. Otherwise values agree to rounding (a few ulp, or
 about 1e-16 absolute near 0: ``log(0.3 + 0.7)`` is 0, ``log(0.7) + log1p(0.3/0.7)`` is -1.1e-16); signed
@@ -290,11 +289,11 @@ def logsumexp(bs: Sequence[Node]) -> Node:
     """
     if len(bs) == 1:
         return bs[0]
+    if len(bs) == 2:  # one op: every target has it (NumPy, torch and JAX as one kernel, C as max + log1p)
+        return apply("logaddexp", bs[0], bs[1])
     m = chain("max", bs)
     assert m is not None
     ms = apply("max", m, const(-_DBL_MAX))  # all -inf: b - m would be -inf - -inf = NaN
-    if len(bs) == 2:
-        return apply("add", m, apply("log1p", apply("exp", apply("sub", apply("min", bs[0], bs[1]), ms))))
     ms = apply("min", ms, const(_DBL_MAX))  # a +inf term: inf - inf
     total = chain("add", [apply("exp", apply("sub", b, ms)) for b in bs])
     assert total is not None

@@ -72,6 +72,14 @@ def _pow(a, b):
     return jnp.power(a, b)
 
 
+def _logaddexp(a, b):
+    """log(exp(a) + exp(b)) as max + log1p(exp(min - max)), the form that vectorises (jnp.logaddexp's NaN select keeps
+    XLA from vectorising: 3x slower).
+    Two -inf give -inf; two +inf give NaN here (+inf in the interpreter): an infinite log-density twice."""
+    m = jnp.maximum(a, b)
+    return m + jnp.log1p(jnp.exp(jnp.minimum(a, b) - jnp.maximum(m, -1.7976931348623157e308)))
+
+
 def _approx_eq(a, b):
     """Equal to within 4 units in the last place of the larger magnitude (HS3 ``==``)."""
     scale = jnp.maximum(jnp.abs(a), jnp.abs(b))

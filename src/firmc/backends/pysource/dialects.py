@@ -48,7 +48,7 @@ COMMON: dict[str, Template] = {
     "add": _infix("+"), "mul": _infix("*"), "sub": "({0} - {1})", "neg": "(-{0})", "div": "({0} / {1})",
     "idiv": "({0} / {1})", "mod": "{ns}.fmod({0}, {1})", "pow": "_pow({0}, {1})",
     "round": "{ns}.round({0})", "atan2": "{ns}.arctan2({0}, {1})", "min": "{ns}.minimum({0}, {1})",
-    "max": "{ns}.maximum({0}, {1})", "logaddexp": "{ns}.logaddexp({0}, {1})",
+    "max": "{ns}.maximum({0}, {1})", "logaddexp": "_logaddexp({0}, {1})",
     "abs2": _typed("({0} * {0})", "{ns}.real({0} * {ns}.conj({0}))"),
     "real": _typed("{0}", "{ns}.real({0})"), "imag": _typed("{ns}.zeros_like({0})", "{ns}.imag({0})"),
     "conj": _typed("{0}", "{ns}.conj({0})"), "complex": "_complex({0}, {1})",

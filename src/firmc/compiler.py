@@ -144,6 +144,17 @@ class Compiled:
         """
         return self.evaluate(inputs or {})["value"]
 
+    def logpdf(self, inputs: Mapping[str, Any] | None = None) -> np.ndarray:
+        """log of a distribution's density per event, computed in log space where the model allows.
+
+        Example:
+            >>> Compiled.logpdf.__name__
+            'logpdf'
+        """
+        if "logpdf" not in self.program.outputs:
+            raise FirmError(f"entry '{self.entry.name}' is a {self.entry.kind}, not a real density: no logpdf")
+        return self._run(self.inputs(inputs or {}), ["logpdf"])["logpdf"]
+
     def expected(self, params: Mapping[str, Any] | None = None) -> float | None:
         """Expected number of events of an extended distribution (None otherwise).
 

@@ -445,17 +445,8 @@ class _Cells2D:
     floor_bound: BoolArray
 
     def select(self, keep: BoolArray | IntArray) -> _Cells2D:
-        return _Cells2D(
-            self.x0[keep],
-            self.x1[keep],
-            self.y0[keep],
-            self.y1[keep],
-            self.value[:, keep],
-            self.err[:, keep],
-            self.err_x[:, keep],
-            self.err_y[:, keep],
-            self.floor_bound[:, keep],
-        )
+        return _Cells2D(self.x0[keep], self.x1[keep], self.y0[keep], self.y1[keep], self.value[:, keep],
+                        self.err[:, keep], self.err_x[:, keep], self.err_y[:, keep], self.floor_bound[:, keep])
 
     def join(self, other: _Cells2D) -> _Cells2D:
         def cat(a: FloatArray, b: FloatArray) -> FloatArray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..pysource import PythonBackend
+from ..pysource import ARRAY_PRELUDE, PythonBackend
 from ..pysource.dialects import NUMPY
 
-BACKEND = PythonBackend(NUMPY, Path(__file__).with_name("prelude.py"), ("numpy",))
+BACKEND = PythonBackend(NUMPY, [Path(__file__).with_name("prelude.py"), ARRAY_PRELUDE], ("numpy",))

@@ -7,7 +7,7 @@ Example:
     >>> from firmc.backends.pysource.dialects import NUMPY
     >>> prog = Program("f", {"value": obs("x", 0.0, 1.0) * param("a")}, ("x",), ("a",),
     ...                defaults={"a": Parameter("a", 2.0)})
-    >>> backend = PythonBackend(NUMPY, __import__("pathlib").Path(__file__).parent.parent / "numpy" / "prelude.py")
+    >>> from firmc.backends.numpy import BACKEND as backend
     >>> f = backend.load(backend.emit(prog))
     >>> f({"x": [0.5], "a": 3.0})["value"].tolist()
     [1.5]
@@ -34,6 +34,7 @@ from .emit import Dialect
 from .surface import module_text
 
 MARKER = "# --- firmc: generated modules start here ---"
+ARRAY_PRELUDE = Path(__file__).with_name("array_prelude.py")  # shared by the NumPy and JAX modules
 _CACHE: list[tempfile.TemporaryDirectory[str]] = []
 
 
@@ -77,16 +78,16 @@ class PythonBackend:
 
     Example:
         >>> from firmc.backends.pysource.dialects import NUMPY
-        >>> PythonBackend(NUMPY, Path("prelude.py")).name
+        >>> PythonBackend(NUMPY, [Path("prelude.py")]).name
         'numpy'
     """
 
-    def __init__(self, dialect: Dialect, prelude: Path, requires: Sequence[str] = (),
+    def __init__(self, dialect: Dialect, prelude: Sequence[Path], requires: Sequence[str] = (),
                  float64: Callable[[], AbstractContextManager[Any]] = nullcontext) -> None:
         self.dialect = dialect
         self.name = dialect.name
         self.requires = tuple(requires)
-        self.prelude = prelude
+        self.prelude = tuple(prelude)  # files whose text below MARKER every module contains, in order
         self.float64 = float64  # entered around evaluations by firmc (checks run in float64)
 
     def emit(self, program: Program) -> Artifact:
@@ -98,7 +99,7 @@ class PythonBackend:
         """
         lowered = Program(program.name, lower_structural(program.outputs), program.observables,
                           program.parameters, program.datasets, program.header, program.defaults, program.kind)
-        text = module_text(lowered, self.dialect, prelude_text(self.prelude))
+        text = module_text(lowered, self.dialect, "\n\n".join(prelude_text(p).strip() for p in self.prelude))
         return Artifact(self.name, {f"{_stem(program.name)}_{self.name}.py": text}, program)
 
     def load(self, artifact: Artifact) -> Evaluator:

@@ -13,4 +13,4 @@ from pathlib import Path
 from ..pysource import PythonBackend
 from ..pysource.dialects import TORCH
 
-BACKEND = PythonBackend(TORCH, Path(__file__).with_name("prelude.py"), ("torch",))
+BACKEND = PythonBackend(TORCH, [Path(__file__).with_name("prelude.py")], ("torch",))

@@ -32,6 +32,16 @@ Attrs = tuple[tuple[str, AttrValue], ...]
 Operand = Union["Node", int, float, complex, bool]
 
 
+def attr_key(attrs: Attrs) -> object:
+    """The interning key of a node's attributes (exact: 1, 1.0, True, -0.0 and NaN payloads differ).
+
+    Example:
+        >>> attr_key((("value", -0.0),)) != attr_key((("value", 0.0),))
+        True
+    """
+    return _key(attrs) if attrs else ()
+
+
 def _key(value: AttrValue) -> object:
     """A hashable key that distinguishes 1, 1.0, True, -0.0 and NaN payloads exactly."""
     if isinstance(value, bool):
@@ -66,14 +76,18 @@ class Node:
         raise TypeError("build nodes with firmc.ir.apply(), const(), param() or obs()")
 
     @classmethod
-    def make(cls, op: str, args: Sequence[Node] = (), attrs: Attrs = ()) -> Node:
+    def make(cls, op: str, args: Sequence[Node] = (), attrs: Attrs = (), attr_key: object = None) -> Node:
         """Return the unique node for ``(op, args, attrs)``, creating and type-checking it if new.
+        ``attr_key`` is :func:`attr_key` of ``attrs`` when the caller has it (a pass building many nodes with
+        the same attributes).
 
         Example:
             >>> Node.make("neg", (param("a"),)) is Node.make("neg", (param("a"),))
             True
         """
-        key = (op, tuple(map(id, args)), _key(attrs) if attrs else ())
+        if attr_key is None:
+            attr_key = _key(attrs) if attrs else ()
+        key = (op, tuple(map(id, args)), attr_key)
         ref = _POOL.get(key)
         if ref is not None:
             found = ref()

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..ir import Node, apply, const, rewrite
+from ..ir.node import attr_key
 from .context import Context
 
 MAX_DEPTH = 32  # nested selects and sums followed before a sum is left as it is
@@ -67,11 +68,12 @@ class _Sum:
     """Builds the factored form of one ``datasum`` (its data set, binds and body)."""
 
     def __init__(self, node: Node) -> None:
-        self.attrs = dict(node.attrs)
+        self.attrs = node.attrs
+        self.key = attr_key(node.attrs)  # computed once: a gradient builds thousands of sums alike
         self.binds = frozenset(node.attr("binds"))
 
     def plain(self, body: Node) -> Node:
-        return apply("datasum", body, **self.attrs)
+        return Node.make("datasum", (body,), self.attrs, self.key)
 
     def factored(self, body: Node, depth: int = 0) -> Node:
         """The sum of ``body`` over the events, with what does not vary taken out."""

@@ -42,7 +42,7 @@ def prelude_text(path: Path) -> str:
     """The part of a target's prelude module that generated modules contain (below :data:`MARKER`).
 
     Example:
-        >>> "def _datasum" in prelude_text(Path(__file__).parent.parent / "numpy" / "prelude.py")
+        >>> "def _parameters" in prelude_text(Path(__file__).parent.parent / "numpy" / "prelude.py")
         True
     """
     text = path.read_text(encoding="utf-8")

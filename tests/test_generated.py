@@ -210,3 +210,19 @@ def test_every_op_complex_entry_is_complex() -> None:
     mod = import_text(text, name.removesuffix(".py"))
     z = mod.value({"x": np.array([0.3]), "y": np.array([0.4])})
     assert np.iscomplexobj(z)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_analytic_hessian(target: str) -> None:
+    """``derivatives=2`` adds ``nll_hessian`` (the FREE x FREE matrix) to the module; it equals the interpreter's."""
+    mod = firmc.load(GAUSS_EXP)
+    data = events(GAUSS_EXP, "model", 300)
+    want = firmc.compile(mod, "interp", "model", derivatives=2).nll_hessian(data)
+    c = firmc.compile(mod, target, "model", derivatives=2)
+    got = c.nll_hessian(data)
+    assert np.allclose(got, want, rtol=1e-11, atol=1e-11 * np.abs(want).max())
+    assert np.allclose(got, got.T, rtol=0, atol=0)
+    ((name, text),) = c.artifact.files.items()
+    h = import_text(text, name.removesuffix(".py")).nll_hessian(data)
+    assert np.allclose(np.asarray(h.detach() if hasattr(h, "detach") else h), want, rtol=1e-11,
+                       atol=1e-11 * np.abs(want).max())

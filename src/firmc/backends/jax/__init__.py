@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from ..pysource import ARRAY_PRELUDE, PythonBackend
+from ..pysource import ARRAY_PRELUDE, COMMON_PRELUDE, PythonBackend
 from ..pysource.dialects import JAX
 
 
@@ -32,4 +32,5 @@ def float64() -> AbstractContextManager[Any]:
     return ctx
 
 
-BACKEND = PythonBackend(JAX, [Path(__file__).with_name("prelude.py"), ARRAY_PRELUDE], ("jax",), float64)
+PRELUDES = [COMMON_PRELUDE, Path(__file__).with_name("prelude.py"), ARRAY_PRELUDE]
+BACKEND = PythonBackend(JAX, PRELUDES, ("jax",), float64)

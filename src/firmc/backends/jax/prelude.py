@@ -16,10 +16,12 @@ import jax
 import jax.numpy as jnp
 
 FREE: tuple[str, ...] = ()  # these names are defined by each generated module
-PARAMETERS: dict[str, dict[str, float]] = {}
 
 
 def nll(data, params=None, weights=None): ...
+
+
+def _given(params): ...  # pysource/common_prelude.py
 
 
 # --- firmc: generated modules start here ---
@@ -31,13 +33,8 @@ def _float():
 
 
 def _parameters(params, like=None):
-    """Defaults completed by ``params`` (unknown names are an error), as JAX scalars."""
-    p = {name: spec["value"] for name, spec in PARAMETERS.items()}
-    for name, v in (params or {}).items():
-        if name not in p:
-            raise KeyError(f"unknown parameter {name!r}; the parameters are {sorted(p)}")
-        p[name] = v
-    return {name: jnp.asarray(v, dtype=_float()) for name, v in p.items()}
+    """Every parameter (:func:`_given`) as JAX scalars."""
+    return {name: jnp.asarray(v, dtype=_float()) for name, v in _given(params).items()}
 
 
 def _column(data, name):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..pysource import ARRAY_PRELUDE, PythonBackend
+from ..pysource import ARRAY_PRELUDE, COMMON_PRELUDE, PythonBackend
 from ..pysource.dialects import NUMPY
 
-BACKEND = PythonBackend(NUMPY, [Path(__file__).with_name("prelude.py"), ARRAY_PRELUDE], ("numpy",))
+PRELUDES = [COMMON_PRELUDE, Path(__file__).with_name("prelude.py"), ARRAY_PRELUDE]
+BACKEND = PythonBackend(NUMPY, PRELUDES, ("numpy",))

@@ -11,20 +11,17 @@ import math
 
 import numpy as np
 
-PARAMETERS: dict[str, dict[str, float]] = {}  # defined by each generated module
+
+def _given(params): ...  # pysource/common_prelude.py
+
 
 # --- firmc: generated modules start here ---
 xp = np  # the array namespace of the shared helpers (pysource/array_prelude.py)
 
 
 def _parameters(params, like=None):
-    """Defaults completed by ``params`` (unknown names are an error), as float64 scalars."""
-    p = {name: spec["value"] for name, spec in PARAMETERS.items()}
-    for name, v in (params or {}).items():
-        if name not in p:
-            raise KeyError(f"unknown parameter {name!r}; the parameters are {sorted(p)}")
-        p[name] = v
-    return {name: np.float64(v) for name, v in p.items()}
+    """Every parameter (:func:`_given`) as float64 scalars."""
+    return {name: np.float64(v) for name, v in _given(params).items()}
 
 
 def _column(data, name):

@@ -34,6 +34,7 @@ from .emit import Dialect
 from .surface import module_text
 
 MARKER = "# --- firmc: generated modules start here ---"
+COMMON_PRELUDE = Path(__file__).with_name("common_prelude.py")  # in every generated module
 ARRAY_PRELUDE = Path(__file__).with_name("array_prelude.py")  # shared by the NumPy and JAX modules
 _CACHE: list[tempfile.TemporaryDirectory[str]] = []
 

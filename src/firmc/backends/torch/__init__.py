@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..pysource import PythonBackend
+from ..pysource import COMMON_PRELUDE, PythonBackend
 from ..pysource.dialects import TORCH
 
-BACKEND = PythonBackend(TORCH, [Path(__file__).with_name("prelude.py")], ("torch",))
+BACKEND = PythonBackend(TORCH, [COMMON_PRELUDE, Path(__file__).with_name("prelude.py")], ("torch",))

@@ -16,11 +16,13 @@ import numpy as np
 import torch
 
 FREE: tuple[str, ...] = ()  # these names are defined by each generated module
-PARAMETERS: dict[str, dict[str, float]] = {}
 OBSERVABLES: dict[str, tuple[float, float]] = {}
 
 
 def nll(data, params=None, weights=None): ...
+
+
+def _given(params): ...  # pysource/common_prelude.py
 
 
 # --- firmc: generated modules start here ---
@@ -33,15 +35,10 @@ def _as_tensor(x, dtype=None, device=None):
 
 
 def _parameters(params, like=None):
-    """Defaults completed by ``params`` (unknown names are an error), as tensors in the dtype of ``like``."""
+    """Every parameter (:func:`_given`) as tensors in the dtype of ``like``."""
     real = isinstance(like, torch.Tensor) and like.is_floating_point()
     dtype, device = (like.dtype, like.device) if real else (torch.float64, None)
-    p = {name: spec["value"] for name, spec in PARAMETERS.items()}
-    for name, v in (params or {}).items():
-        if name not in p:
-            raise KeyError(f"unknown parameter {name!r}; the parameters are {sorted(p)}")
-        p[name] = v
-    return {name: _as_tensor(v, dtype, device) for name, v in p.items()}
+    return {name: _as_tensor(v, dtype, device) for name, v in _given(params).items()}
 
 
 def _column(data, name):

@@ -79,18 +79,21 @@ class _Sum:
         """The sum of ``body`` over the events, with what does not vary taken out."""
         if depth > MAX_DEPTH:
             return self.plain(body)
-        kept: list[Node] = []  # terms that gain nothing: summed together, in one pass
+        kept: list[tuple[float, Node]] = []  # terms that gain nothing: summed together, in one pass
         out: list[Node] = []
         for sign, t in _terms(body):
             term = self._term(t, depth)
             if term is None:
-                kept.append(-t if sign < 0 else t)
+                kept.append((sign, t))
             else:
                 out.append(-term if sign < 0 else term)
-        if not out:
+        if len(kept) == 1 and kept[0][0] < 0:  # sum(-a) = -sum(a): shares sum(a) with its other uses
+            out.append(-self.plain(kept[0][1]))
+        elif not out:
             return self.plain(body)
-        if kept:
-            out.append(self.plain(kept[0] if len(kept) == 1 else apply("add", *kept)))
+        elif kept:
+            ts = [-t if sign < 0 else t for sign, t in kept]
+            out.append(self.plain(ts[0] if len(ts) == 1 else apply("add", *ts)))
         return out[0] if len(out) == 1 else apply("add", *out)
 
     def _term(self, t: Node, depth: int) -> Node | None:

@@ -1,0 +1,102 @@
+"""Op spellings of the C-family targets (C++ and CUDA): C99/C++ ``<cmath>`` where it has the interpreter's
+semantics, the ``fc_`` functions of ``firmc/runtime/*.hpp`` where it does not (NaN-propagating min/max, NumPy's
+sign and logaddexp, ties-to-even rounding, digamma, the incomplete gamma functions, Landau).
+
+Example:
+    >>> from firmc.ir import apply, param
+    >>> CPP.spell(apply("exp", param("a")), ["a"]), CPP.spell(apply("min", param("a"), param("b")), ["a", "b"])
+    ('std::exp(a)', 'fc_min(a, b)')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from ...errors import UnsupportedFeature
+from ...ir import Node
+from ...ir.types import DType
+
+Template = str | Callable[[Node, list[str]], str]
+
+_STD = {"exp": "exp", "log": "log", "log10": "log10", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
+        "asin": "asin", "acos": "acos", "atan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
+        "asinh": "asinh", "acosh": "acosh", "atanh": "atanh", "log1p": "log1p", "expm1": "expm1", "erf": "erf",
+        "erfc": "erfc", "lgamma": "lgamma", "tgamma": "tgamma", "floor": "floor", "ceil": "ceil",
+        "trunc": "trunc", "abs": "fabs"}
+_RUNTIME = {"digamma": "fc_digamma", "landau": "fc_landau", "landau_cdf": "fc_landau_cdf", "sign": "fc_sign",
+            "round": "fc_round"}
+
+
+def _infix(sym: str) -> Template:
+    return lambda n, a: "(" + f" {sym} ".join(a) + ")"
+
+
+def _cond(n: Node, a: list[str]) -> str:
+    """``select``'s condition: a number is true where non-zero (the interpreter's rule)."""
+    c = a[0] if n.args[0].type.dtype is DType.BOOL else f"({a[0]} != 0.0)"
+    return f"({c} ? {a[1]} : {a[2]})"
+
+
+def _truth(x: Node, text: str) -> str:
+    return text if x.type.dtype is DType.BOOL else f"({text} != 0.0)"
+
+
+def _logic(sym: str) -> Template:
+    return lambda n, a: f"({_truth(n.args[0], a[0])} {sym} {_truth(n.args[1], a[1])})"
+
+
+CPP_OPS: dict[str, Template] = {
+    **{op: f"std::{fn}({{0}})" for op, fn in _STD.items()},
+    **{op: f"{fn}({{0}})" for op, fn in _RUNTIME.items()},
+    "add": _infix("+"), "mul": _infix("*"), "sub": "({0} - {1})", "neg": "(-{0})", "div": "({0} / {1})",
+    "idiv": "({0} / {1})", "mod": "std::fmod({0}, {1})", "pow": "std::pow({0}, {1})",
+    "atan2": "std::atan2({0}, {1})", "min": "fc_min({0}, {1})", "max": "fc_max({0}, {1})",
+    "logaddexp": "fc_logaddexp({0}, {1})", "gammainc": "fc_gammainc({0}, {1})",
+    "gammaincc": "fc_gammaincc({0}, {1})", "abs2": "({0} * {0})", "real": "{0}", "imag": "(0.0 * {0})",
+    "conj": "{0}", "arg": "(std::signbit({0}) ? 3.141592653589793 : ({0} == {0} ? 0.0 : {0}))",
+    "lt": "({0} < {1})", "le": "({0} <= {1})", "gt": "({0} > {1})", "ge": "({0} >= {1})", "eq": "({0} == {1})",
+    "ne": "({0} != {1})", "approx_eq": "fc_approx_eq({0}, {1})", "and": _logic("&&"), "or": _logic("||"),
+    "not": lambda n, a: f"(!{_truth(n.args[0], a[0])})", "select": _cond,
+}
+
+
+@dataclass(frozen=True)
+class CDialect:
+    """A C-family target: its op spellings and the runtime header each ``fc_`` function lives in.
+
+    Example:
+        >>> CPP.runtime_file("fc_landau")
+        'landau.hpp'
+    """
+
+    name: str
+    ops: Mapping[str, Template]
+    headers: Mapping[str, str] = field(default_factory=dict)  # fc_ name -> runtime header
+
+    def spell(self, node: Node, args: list[str]) -> str:
+        """The C expression computing ``node`` from its argument expressions.
+
+        Example:
+            >>> from firmc.ir import apply, param
+            >>> CPP.spell(apply("lt", param("a"), param("b")), ["a", "b"])
+            '(a < b)'
+        """
+        t = self.ops.get(node.op)
+        if t is None:
+            raise UnsupportedFeature(f"target '{self.name}' has no spelling for op '{node.op}'")
+        return t(node, args) if callable(t) else t.format(*args)
+
+    def runtime_file(self, fn: str) -> str:
+        """The runtime header defining ``fn``.
+
+        Example:
+            >>> CPP.runtime_file("fc_min")
+            'elementary.hpp'
+        """
+        return self.headers.get(fn, "elementary.hpp")
+
+
+HEADERS = {"fc_digamma": "gamma.hpp", "fc_gammainc": "gamma.hpp", "fc_gammaincc": "gamma.hpp",
+           "fc_landau": "landau.hpp", "fc_landau_cdf": "landau.hpp", "fc_faddeeva": "faddeeva.hpp"}
+CPP = CDialect("cpp", CPP_OPS, HEADERS)

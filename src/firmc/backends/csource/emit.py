@@ -1,0 +1,286 @@
+"""Scalar C-family code for IR roots: the structural ops become loops.
+
+Scopes are as in the interpreter and the Python emitter -- the function body (parameters only), a loop over
+points (``value``: observables read at index ``i1``), a ``datasum`` (a loop over events with a weighted,
+compensated accumulator), an ``integral`` (a loop over the abscissae of a fixed rule) -- but a value from an
+outer scope is simply a variable of the enclosing block. Inside a scope, loops are placed by *phase*: a
+loop runs after the values it reads (phase = 1 + the latest phase among them), so that the sums of one phase
+share one pass over the data (the NLL and every component of its gradient: one loop), and a sum that needs
+another sum's result waits for it.
+
+Example:
+    >>> from firmc.ir import apply, obs, param
+    >>> from firmc.backends.csource.dialects import CPP
+    >>> f = CFunction(CPP, {"mu": "p_mu"}, {"@events": ({"x": "x0[i]"}, "w", "n")})
+    >>> lines = f.block([-apply("datasum", apply("exp", obs("x") - param("mu")), dataset="@events", binds=("x",))])
+    >>> print("\\n".join(lines))
+    double s1 = 0.0, c1 = 0.0;
+    for (std::size_t i1 = 0; i1 < n; ++i1) {
+        const double v0 = (x0[i1] - p_mu);
+        const double v1 = std::exp(v0);
+        fc_accumulate(s1, c1, (w ? w[i1] * v1 : v1));
+    }
+    const double v2 = s1 + c1;
+    const double v3 = (-v2);
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...errors import UnsupportedFeature
+from ...interp import evaluate
+from ...ir import Node, walk
+from ...ir.types import DType, Var
+from ..quadrules import DomainKey, domain_key
+from .dialects import CDialect
+
+_STRUCTURAL = ("datasum", "integral")
+_C_TYPE = {DType.REAL: "double", DType.BOOL: "bool", DType.INT: "double"}
+
+
+@dataclass(eq=False)
+class Scope:
+    """A block of the generated function: its depth, the observables it binds (to C expressions at its index
+    ``i<depth>``), and for a reduction its weights, its trip count and its key."""
+
+    depth: int
+    columns: Mapping[str, str] = field(default_factory=dict)
+    parent: Scope | None = None
+    weights: str = ""  # "" for none
+    count: str = ""
+    always_weighted: bool = False  # quadrature: weights always there
+
+    @property
+    def bound(self) -> frozenset[str]:
+        """Observables bound here."""
+        return frozenset(self.columns)
+
+
+def c_literal(value: object, dtype: DType) -> str:
+    """A C++ literal of a folded constant (infinities and NaN through numeric_limits).
+
+    Example:
+        >>> c_literal(0.1, DType.REAL), c_literal(float("-inf"), DType.REAL), c_literal(True, DType.BOOL)
+        ('0.1', '(-std::numeric_limits<double>::infinity())', 'true')
+    """
+    if dtype is DType.BOOL:
+        return "true" if bool(value) else "false"
+    v = float(value)  # type: ignore[arg-type]
+    if np.isnan(v):
+        return "std::numeric_limits<double>::quiet_NaN()"
+    if np.isinf(v):
+        return "std::numeric_limits<double>::infinity()" if v > 0 else "(-std::numeric_limits<double>::infinity())"
+    text = repr(v)
+    return text if any(ch in text for ch in ".en") else text + ".0"
+
+
+class CFunction:
+    """Builds the statements of one generated function.
+
+    ``params`` maps parameter names to C expressions; ``datasets`` maps a data set name to ``(columns,
+    weights, count)`` C expressions (columns indexed by the loop index of their scope, ``i<depth>``);
+    ``rules`` maps a quadrature domain to ``(abscissae arrays, weights array, size)``.
+    """
+
+    def __init__(self, dialect: CDialect, params: Mapping[str, str],
+                 datasets: Mapping[str, tuple[Mapping[str, str], str, str]] | None = None,
+                 rules: Mapping[DomainKey, tuple[tuple[str, ...], str, int]] | None = None) -> None:
+        self.dialect = dialect
+        self.params = params
+        self.datasets = datasets or {}
+        self.rules = rules or {}
+        self.root = Scope(0)
+        self.names: dict[tuple[int, Node], str] = {}
+        self.pairs: dict[Node, tuple[str, str]] = {}  # complex(a, b) and faddeeva nodes: (re, im)
+        self.used_ops: set[str] = set()
+        self._children: dict[tuple[int, object], Scope] = {}
+        self._count = 0
+        self._sums = 0
+        self._folds: dict[Node, bool] = {}
+
+    # -- scopes -----------------------------------------------------------------------------------------
+    def home(self, n: Node, scope: Scope) -> Scope:
+        """The innermost scope from ``scope`` outwards binding one of ``n``'s free observables."""
+        s: Scope | None = scope
+        while s is not None:
+            if n.free & s.bound:
+                return s
+            s = s.parent
+        if n.free:
+            raise UnsupportedFeature(f"observable '{sorted(n.free)[0]}' is not bound in generated code")
+        return self.root
+
+    def points(self, columns: Mapping[str, str], count: str) -> Scope:
+        """The loop over the points of a per-point function (observables bound to ``columns``)."""
+        return Scope(1, dict(columns), self.root, "", count)
+
+    def child(self, n: Node, scope: Scope) -> Scope:
+        """The loop a ``datasum`` or ``integral`` opens in ``scope`` (shared by equal data sets/domains)."""
+        d = scope.depth + 1
+        if n.op == "datasum":
+            name, binds = n.attr("dataset"), tuple(n.attr("binds"))
+            key: object = ("datasum", name, binds)
+            if name not in self.datasets:
+                raise UnsupportedFeature(f"data set '{name}' is not available to generated code")
+            cols, weights, count = self.datasets[name]
+            new = Scope(d, {b: cols[b].replace("[i]", f"[i{d}]") for b in binds}, scope, weights, count)
+        else:
+            dom = domain_key(n)
+            key = ("integral", dom)
+            arrays, weights, size = self.rules[dom]
+            new = Scope(d, {v: f"{a}[i{d}]" for v, a in zip(n.attr("vars"), arrays, strict=True)}, scope,
+                        weights, str(size), always_weighted=True)
+        return self._children.setdefault((id(scope), key), new)
+
+    # -- phases -----------------------------------------------------------------------------------------
+    def _foldable(self, n: Node) -> bool:
+        if n.type.var is not Var.CONST or n.op in ("const", *_STRUCTURAL) or n.type.dtype is DType.COMPLEX:
+            return False
+        if n not in self._folds:
+            self._folds[n] = not any(x.op == "datasum" for x in walk([n]))
+        return self._folds[n]
+
+    def _args(self, n: Node) -> tuple[Node, ...]:
+        if n.op in ("const", "param", "obs") or self._foldable(n):
+            return ()
+        return n.args
+
+    def _local(self, targets: Sequence[Node], scope: Scope) -> list[Node]:
+        """Post-order of the nodes homed in ``scope`` that ``targets`` need, not entering reduction bodies."""
+        order: list[Node] = []
+        seen: set[Node] = set()
+        stack: list[tuple[Node, bool]] = [(t, False) for t in reversed(targets)]
+        while stack:
+            n, ready = stack.pop()
+            if n in seen or self.home(n, scope) is not scope:
+                continue
+            if ready or n.op in _STRUCTURAL or not self._args(n):
+                seen.add(n)
+                order.append(n)
+                continue
+            stack.append((n, True))
+            stack.extend((a, False) for a in reversed(self._args(n)) if a not in seen)
+        return order
+
+    def reads(self, starts: Sequence[Node], inner: Scope, scope: Scope) -> set[Node]:
+        """Nodes homed in ``scope`` that ``starts`` (evaluated in ``inner``, nested in ``scope``) read."""
+        out: set[Node] = set()
+        stack, seen = list(starts), set()
+        while stack:
+            n = stack.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            h = self.home(n, inner)
+            if h is scope:
+                out.add(n)
+            elif h.depth > scope.depth:
+                stack.extend(self._args(n) if n.op not in _STRUCTURAL else (n.args[0],))
+        return out
+
+    def _needs(self, d: Node, scope: Scope) -> set[Node]:
+        """Nodes homed in ``scope`` that the body of the reduction ``d`` reads."""
+        return self.reads([d.args[0]], self.child(d, scope), scope)
+
+    # -- emission ---------------------------------------------------------------------------------------
+    def block(self, targets: Sequence[Node], scope: Scope | None = None) -> list[str]:
+        """Statements computing ``targets`` (homed in ``scope``), loops placed by phase (module docstring)."""
+        scope = scope or self.root
+        order = self._local(targets, scope)
+        # phases: reductions first need every local value their bodies read
+        extra = [m for d in order if d.op in _STRUCTURAL for m in self._needs(d, scope)]
+        order = self._local([*extra, *targets], scope) if extra else order
+        phase: dict[Node, int] = {}
+        for n in order:
+            if n.op in _STRUCTURAL:
+                phase[n] = 1 + max((phase.get(m, 0) for m in self._needs(n, scope)), default=0)
+            else:
+                phase[n] = max((phase.get(a, 0) for a in self._args(n)), default=0)
+        lines: list[str] = []
+        for p in range(max(phase.values(), default=0) + 1):
+            loops: dict[int, list[Node]] = {}
+            for n in order:
+                if phase[n] == p and n.op in _STRUCTURAL:
+                    loops.setdefault(id(self.child(n, scope)), []).append(n)
+            for group in loops.values():
+                lines += self._loop(group, scope)
+            for n in order:
+                if phase[n] == p and n.op not in _STRUCTURAL and (id(scope), n) not in self.names:
+                    lines += self._statement(n, scope)
+        return lines
+
+    def _loop(self, group: list[Node], scope: Scope) -> list[str]:
+        inner = self.child(group[0], scope)
+        i = f"i{inner.depth}"
+        accs = []
+        for d in group:
+            self._sums += 1
+            accs.append((f"s{self._sums}", f"c{self._sums}"))
+        lines = [f"double {', '.join(f'{s} = 0.0, {c} = 0.0' for s, c in accs)};",
+                 f"for (std::size_t {i} = 0; {i} < {inner.count}; ++{i}) {{"]
+        body = self.block([d.args[0] for d in group], inner)
+        for d, (s, c) in zip(group, accs, strict=True):
+            v = self.ref(d.args[0], inner)
+            if inner.always_weighted:
+                term = f"{inner.weights}[{i}] * {v}"
+            elif inner.weights:
+                term = f"({inner.weights} ? {inner.weights}[{i}] * {v} : {v})"
+            else:
+                term = v
+            body.append(f"fc_accumulate({s}, {c}, {term});")
+        lines += ["    " + b for b in body] + ["}"]
+        for d, (s, c) in zip(group, accs, strict=True):
+            name = self._new()
+            lines.append(f"const double {name} = {s} + {c};")
+            self.names[(id(scope), d)] = name
+        return lines
+
+    def _new(self) -> str:
+        self._count += 1
+        return f"v{self._count - 1}"  # v0, v1, ...
+
+    def ref(self, n: Node, scope: Scope) -> str:
+        """The C expression of ``n``'s value as seen from ``scope`` (it must have been emitted)."""
+        h = self.home(n, scope)
+        if n.op == "const":
+            return c_literal(n.attr("value"), n.type.dtype)
+        if n.op == "param":
+            return self.params[n.attr("name")]
+        if n.op == "obs":
+            return h.columns[n.attr("name")]
+        if self._foldable(n):
+            return c_literal(np.asarray(evaluate([n], {})[0])[()], n.type.dtype)
+        return self.names[(id(h), n)]
+
+    def _statement(self, n: Node, scope: Scope) -> list[str]:
+        if n.op in ("const", "param", "obs") or self._foldable(n):
+            return []
+        if n.op == "complex":  # a pair, read by faddeeva or written as an output
+            self.pairs[n] = (self.ref(n.args[0], scope), self.ref(n.args[1], scope))
+            self.names[(id(scope), n)] = "<pair>"
+            return []
+        if n.op == "faddeeva":
+            re, im = self.pairs[n.args[0]]
+            name = self._new()
+            self.pairs[n] = (f"{name}_re", f"{name}_im")
+            self.names[(id(scope), n)] = "<pair>"
+            self.used_ops.add("faddeeva")
+            return [f"double {name}_re, {name}_im;", f"fc_faddeeva({re}, {im}, &{name}_re, &{name}_im);"]
+        if n.op in ("real", "imag") and n.args[0].type.dtype is DType.COMPLEX:
+            re, im = self.pairs[n.args[0]]
+            self.names[(id(scope), n)] = re if n.op == "real" else im
+            return []
+        if n.type.dtype is DType.COMPLEX:
+            raise UnsupportedFeature(f"complex op '{n.op}' left after lowering (target {self.dialect.name})")
+        args = [self.ref(a, scope) for a in n.args]
+        expr = self.dialect.spell(n, args)
+        self.used_ops.add(n.op)
+        name = self._new()
+        self.names[(id(scope), n)] = name
+        return [f"const {_C_TYPE[n.type.dtype]} {name} = {expr};"]
+
+

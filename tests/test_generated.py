@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -168,14 +169,15 @@ def test_surface(target: str) -> None:
         m.pdf({"y": x})
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", [*TARGETS, target_param("cpp")])
 def test_output_is_deterministic_across_processes(target: str) -> None:
     """Same input, same bytes: emitted in two fresh interpreters with different hash seeds."""
     script = ("import firmc, sys, hashlib; from firmc.testing import every_op_module; "
               f"c = firmc.compile(every_op_module(), {target!r}, 'every_op', optimize=0); "
               "print(hashlib.sha256(next(iter(c.artifact.files.values())).encode()).hexdigest())")
     digests = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                              env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout for seed in ("1", "2")}
+                              env={"PYTHONHASHSEED": seed, "PATH": os.environ.get("PATH", "")}).stdout
+               for seed in ("1", "2")}
     assert len(digests) == 1
     here = firmc.compile(every_op_module(), target, "every_op", optimize=0)
     assert hashlib.sha256(next(iter(here.artifact.files.values())).encode()).hexdigest() + "\n" in digests

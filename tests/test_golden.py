@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import firmc
-from backends import PYTHON_TARGETS
+from backends import GENERATED_TARGETS
 from firmc.testing import every_op_module
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,7 +26,7 @@ def _text(target: str, source: str) -> str:
     return next(iter(c.artifact.files.values()))
 
 
-CASES = [(t, "model") for t in PYTHON_TARGETS] + [(t, "every_op") for t in PYTHON_TARGETS]
+CASES = [(t, "model") for t in GENERATED_TARGETS] + [(t, "every_op") for t in GENERATED_TARGETS]
 
 
 @pytest.mark.parametrize(("target", "source"), CASES)
@@ -34,7 +34,7 @@ def test_generated_code_is_golden(target: str, source: str, update_golden: bool,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
     text = _text(target, source)
-    path = GOLDEN / f"{source}_{target}.py.txt"
+    path = GOLDEN / f"{source}_{target}.{'hpp' if target == 'cpp' else 'py'}.txt"
     if update_golden:
         GOLDEN.mkdir(exist_ok=True)
         path.write_text(text, encoding="utf-8")

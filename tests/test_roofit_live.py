@@ -36,7 +36,7 @@ import numpy as np
 import pytest
 
 import firmc.frontends as fe
-from backends import PYTHON_TARGETS, target_param
+from backends import GENERATED_TARGETS, target_param
 from conftest import precise_root
 from firmc.compiler import compile
 from firmc.testing import Case, assert_agrees
@@ -439,9 +439,9 @@ def test_random_model(seed: int, optimize: int) -> None:
     assert_close(m, firmc_values(m, optimize), optimize)
 
 
-@pytest.mark.parametrize("target", [target_param(t) for t in PYTHON_TARGETS])
+@pytest.mark.parametrize("target", [target_param(t) for t in GENERATED_TARGETS])
 @pytest.mark.parametrize("seed", range(N_SEEDS))
-def test_random_model_on_python_targets(seed: int, target: str) -> None:
+def test_random_model_on_generated_targets(seed: int, target: str) -> None:
     """The same random models, generated code against the interpreter (value, logpdf, NLL, gradient)."""
     m = model_for(seed)
     assert_agrees(Case(fe.load(m.doc), m.top, tuple(m.obs), name=f"seed {seed} ({m.kind})"), target)

@@ -95,7 +95,8 @@ class CFunction:
         self.rules = rules or {}
         self.root = Scope(0)
         self.names: dict[tuple[int, Node], str] = {}
-        self.pairs: dict[Node, tuple[str, str]] = {}  # complex(a, b) and faddeeva nodes: (re, im)
+        self.pairs: dict[tuple[int, Node], tuple[str, str]] = {}  # complex(a, b) and faddeeva nodes: (re, im)
+        self._depth: dict[int, int] = {}
         self.used_ops: set[str] = set()
         self._children: dict[tuple[int, object], Scope] = {}
         self._count = 0
@@ -192,7 +193,8 @@ class CFunction:
         scope = scope or self.root
         order = self._local(targets, scope)
         # phases: reductions first need every local value their bodies read
-        extra = [m for d in order if d.op in _STRUCTURAL for m in self._needs(d, scope)]
+        rank = {n: i for i, n in enumerate(walk(list(targets)))}  # sets of nodes in a deterministic order
+        extra = sorted({m for d in order if d.op in _STRUCTURAL for m in self._needs(d, scope)}, key=rank.__getitem__)
         order = self._local([*extra, *targets], scope) if extra else order
         phase: dict[Node, int] = {}
         for n in order:
@@ -217,7 +219,7 @@ class CFunction:
         inner = self.child(group[0], scope)
         i = f"i{inner.depth}"
         accs = []
-        for d in group:
+        for _ in group:
             self._sums += 1
             accs.append((f"s{self._sums}", f"c{self._sums}"))
         lines = [f"double {', '.join(f'{s} = 0.0, {c} = 0.0' for s, c in accs)};",
@@ -233,11 +235,27 @@ class CFunction:
                 term = v
             body.append(f"fc_accumulate({s}, {c}, {term});")
         lines += ["    " + b for b in body] + ["}"]
+        self._forget(scope.depth)  # what the loop declared is out of scope now (a later loop recomputes it)
         for d, (s, c) in zip(group, accs, strict=True):
             name = self._new()
             lines.append(f"const double {name} = {s} + {c};")
-            self.names[(id(scope), d)] = name
+            self._remember(scope, d, name)
         return lines
+
+    def _forget(self, depth: int) -> None:
+        """Drop the values of scopes deeper than ``depth`` (declared inside a loop that has closed)."""
+        deep = {k for k in self.names if self._depth[k[0]] > depth}
+        for k in deep:
+            del self.names[k]
+        for k in [k for k in self.pairs if self._depth[k[0]] > depth]:
+            del self.pairs[k]
+
+    def _remember(self, scope: Scope, n: Node, name: str) -> None:
+        self._depth[id(scope)] = scope.depth
+        self.names[(id(scope), n)] = name
+
+    def _pair(self, n: Node, scope: Scope) -> tuple[str, str]:
+        return self.pairs[(id(self.home(n, scope)), n)]
 
     def _new(self) -> str:
         self._count += 1
@@ -260,19 +278,19 @@ class CFunction:
         if n.op in ("const", "param", "obs") or self._foldable(n):
             return []
         if n.op == "complex":  # a pair, read by faddeeva or written as an output
-            self.pairs[n] = (self.ref(n.args[0], scope), self.ref(n.args[1], scope))
-            self.names[(id(scope), n)] = "<pair>"
+            self.pairs[(id(scope), n)] = (self.ref(n.args[0], scope), self.ref(n.args[1], scope))
+            self._remember(scope, n, "<pair>")
             return []
         if n.op == "faddeeva":
-            re, im = self.pairs[n.args[0]]
+            re, im = self._pair(n.args[0], scope)
             name = self._new()
-            self.pairs[n] = (f"{name}_re", f"{name}_im")
-            self.names[(id(scope), n)] = "<pair>"
+            self.pairs[(id(scope), n)] = (f"{name}_re", f"{name}_im")
+            self._remember(scope, n, "<pair>")
             self.used_ops.add("faddeeva")
             return [f"double {name}_re, {name}_im;", f"fc_faddeeva({re}, {im}, &{name}_re, &{name}_im);"]
         if n.op in ("real", "imag") and n.args[0].type.dtype is DType.COMPLEX:
-            re, im = self.pairs[n.args[0]]
-            self.names[(id(scope), n)] = re if n.op == "real" else im
+            re, im = self._pair(n.args[0], scope)
+            self._remember(scope, n, re if n.op == "real" else im)
             return []
         if n.type.dtype is DType.COMPLEX:
             raise UnsupportedFeature(f"complex op '{n.op}' left after lowering (target {self.dialect.name})")
@@ -280,7 +298,7 @@ class CFunction:
         expr = self.dialect.spell(n, args)
         self.used_ops.add(n.op)
         name = self._new()
-        self.names[(id(scope), n)] = name
+        self._remember(scope, n, name)
         return [f"const {_C_TYPE[n.type.dtype]} {name} = {expr};"]
 
 

@@ -36,6 +36,7 @@ from ...interp import evaluate
 from ...ir import Node, walk
 from ...ir.types import DType, Var
 from ..quadrules import DomainKey, domain_key
+from ..scoping import home
 from .dialects import CDialect
 
 _STRUCTURAL = ("datasum", "integral")
@@ -105,15 +106,8 @@ class CFunction:
 
     # -- scopes -----------------------------------------------------------------------------------------
     def home(self, n: Node, scope: Scope) -> Scope:
-        """The innermost scope from ``scope`` outwards binding one of ``n``'s free observables."""
-        s: Scope | None = scope
-        while s is not None:
-            if n.free & s.bound:
-                return s
-            s = s.parent
-        if n.free:
-            raise UnsupportedFeature(f"observable '{sorted(n.free)[0]}' is not bound in generated code")
-        return self.root
+        """The innermost scope, from ``scope`` outwards, binding one of the node's free observables."""
+        return home(n, scope, self.root)
 
     def points(self, columns: Mapping[str, str], count: str) -> Scope:
         """The loop over the points of a per-point function (observables bound to ``columns``)."""

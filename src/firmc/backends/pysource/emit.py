@@ -31,6 +31,7 @@ from ...interp import evaluate
 from ...ir import Node, walk
 from ...ir.types import DType, Var
 from ..quadrules import DomainKey, domain_key
+from ..scoping import home
 
 Template = str | Callable[[Node, list[str]], str]
 
@@ -148,14 +149,7 @@ class FunctionBody:
     # -- scopes -----------------------------------------------------------------------------------------
     def home(self, node: Node, scope: Scope) -> Scope:
         """The innermost scope, from ``scope`` outwards, binding one of the node's free observables."""
-        s: Scope | None = scope
-        while s is not None:
-            if node.free & s.bound:
-                return s
-            s = s.parent
-        if node.free:
-            raise UnsupportedFeature(f"observable '{sorted(node.free)[0]}' is not bound in generated code")
-        return self.root
+        return home(node, scope, self.root)
 
     def child(self, node: Node, scope: Scope) -> Scope:
         """The scope a ``datasum`` or ``integral`` node opens inside ``scope`` (shared by equal domains)."""

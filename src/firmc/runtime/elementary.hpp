@@ -10,9 +10,10 @@
 // fc_round rounds to nearest, ties to even (std::nearbyint in the default rounding mode); fc_pow is std::pow
 // (C99 pow, which numpy.power calls for float64).
 //
-// Accuracy (tests/test_cpp_runtime.py): fc_min, fc_max, fc_sign, fc_round, fc_approx_eq and fc_pow are identical
-// to NumPy, NaN and signed zeros included; fc_logaddexp agrees with numpy.logaddexp to 1 ulp (the rest is the
-// libm's exp/log1p against NumPy's).
+// Accuracy (tests/test_cpp_runtime.py): fc_min, fc_max, fc_sign, fc_round and fc_approx_eq are identical to
+// NumPy / firmc's approx_eq, NaN and signed zeros included; fc_logaddexp is bit for bit numpy.logaddexp on 200000
+// random pairs (the test allows 2 eps for other libms); fc_pow is the libm's pow, within 1 ulp of numpy.power
+// (which may use its own SIMD pow) and identical at every special value.
 //
 // C++17, <cmath> only; every function is FIRMC_FN (``inline`` by default, ``__host__ __device__ inline`` for
 // CUDA); no exceptions, no static or global state.
@@ -51,7 +52,7 @@ FIRMC_FN double fc_logaddexp(double a, double b) {
 
 /// numpy.spacing for s >= 0: the distance to the next larger double; NaN for inf and NaN.
 FIRMC_FN double fc_detail_spacing(double s) {
-    return s < HUGE_VAL ? std::nextafter(s, HUGE_VAL) - s : NAN;
+    return s < HUGE_VAL ? std::nextafter(s, HUGE_VAL) - s : static_cast<double>(NAN);
 }
 
 /// firmc's approx_eq (HS3 ``==``): a == b, or |a - b| <= 4 ulp of the larger magnitude.

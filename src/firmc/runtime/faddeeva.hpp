@@ -7,13 +7,17 @@
 // 1497-1518: the rational approximation with N = 40 terms, L = sqrt(N / sqrt 2), in the upper half plane; in the
 // lower half plane w(z) = 2 exp(-z^2) - w(-z), with Re(-z^2) = (y - x)(x + y) as in the Faddeeva package (scipy).
 // A scalar port of firmc.backends.pysource.runtime.faddeeva (same coefficients and operations; complex products
-// and quotients written out, the quotients by Smith's method as NumPy's).  Non-finite arguments as that
-// function: w = 0 where |z| = inf in the upper half plane, NaN for a NaN argument; exp(-z^2) is taken as 0 where
-// Re(-z^2) < -800, and overflows to inf/NaN where scipy's does (far in the lower half plane).
+// and quotients written out, the quotients by Smith's method as NumPy's); exp(-z^2) is taken as 0 where
+// Re(-z^2) < -800 and overflows to inf/NaN where scipy's does (far in the lower half plane).  Non-finite
+// arguments as scipy.special.wofz (the reference interpreter), which is where the Python version differs: NaN for
+// a NaN argument (Im w = x kept for x = +-0), w = 0 where y = +inf or x = +-inf with y > -inf, inf for
+// z = +-0 - i inf and NaN elsewhere at y = -inf.
 //
-// Accuracy (tests/test_cpp_runtime.py): 1.3e-14 of |w| against scipy.special.wofz on a grid of |x|, |y| up to
-// 1e4 in both half planes where |w| < 1e300 (the Python version measures 1.1e-14), and within 1e-15 of |w| of
-// firmc's Python version.
+// Accuracy (tests/test_cpp_runtime.py): against mpmath, 1.3e-15 of |w| in the upper half plane (|z| in
+// [1e-3, 1e3]) and 26 eps (1 + 2 |x y|) in the lower half plane, where exp(-z^2) is as sensitive to the rounding
+// of its argument -2 x y (scipy: 34 eps (1 + 2 |x y|)); against scipy.special.wofz, 1.4e-14 of |w| on a
+// logarithmic grid of |x|, |y| in [1e-10, 1e4] (mostly scipy's own error: 1.3e-14 against mpmath), and within
+// 6.7e-16 of |w| of firmc's Python version.
 //
 // C++17, <cmath> only; every function is FIRMC_FN (``inline`` by default, ``__host__ __device__ inline`` for
 // CUDA); no exceptions, no static or global state.
@@ -45,11 +49,11 @@ FIRMC_FN void fc_detail_cdiv(double ar, double ai, double br, double bi, double*
 /// NaN + i NaN for every re (as exp(re + 1j * im) does in NumPy, where 1j * inf has a NaN real part).
 FIRMC_FN void fc_detail_cexp(double re, double im, double* er, double* ei) {
     if (!std::isfinite(im)) {
-        *er = NAN;
-        *ei = NAN;
+        *er = static_cast<double>(NAN);
+        *ei = static_cast<double>(NAN);
     } else if (re != re) {
         *er = re;
-        *ei = (im == 0.0) ? im : NAN;
+        *ei = (im == 0.0) ? im : static_cast<double>(NAN);
     } else if (im == 0.0) {
         *er = std::exp(re);
         *ei = im;
@@ -84,13 +88,13 @@ FIRMC_FN void fc_faddeeva(double x, double y, double* re, double* im) {
         1.7253830848179779, 2.201513794878312, 2.6160541527618597, 2.899624509389705};
     const double big_l = 5.3182958969449885;  // L = sqrt(N / sqrt(2))
     if (x != x || y != y) {  // NaN in, NaN out; scipy keeps Im w = x for x = +-0
-        *re = NAN;
-        *im = (x == 0.0) ? x : NAN;
+        *re = static_cast<double>(NAN);
+        *im = (x == 0.0) ? x : static_cast<double>(NAN);
         return;
     }
     if (y == -HUGE_VAL) {  // scipy: w(+-0 - i inf) = inf +- 0 i (erfcx(-inf)), NaN elsewhere
-        *re = (x == 0.0) ? HUGE_VAL : NAN;
-        *im = (x == 0.0) ? x : NAN;
+        *re = (x == 0.0) ? HUGE_VAL : static_cast<double>(NAN);
+        *im = (x == 0.0) ? x : static_cast<double>(NAN);
         return;
     }
     const bool lower = y < 0.0;

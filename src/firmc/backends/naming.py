@@ -36,3 +36,13 @@ def mangle(names: Iterable[str], prefix: str, taken: Iterable[str] = ()) -> dict
         used.add(ident)
         out[name] = ident
     return out
+
+
+def file_stem(name: str) -> str:
+    """An entry name as the stem of a generated file name (and a C namespace suffix).
+
+    Example:
+        >>> file_stem("R(600) model")
+        'R_600__model'
+    """
+    return _BAD.sub("_", name) or "model"

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from ...passes.gradient import gradient_key, hessian_key
 from .. import EVENT_WEIGHTS, Artifact, Evaluator, Program
 from ..csource.pairs import lower_complex
 from ..lowering import lower_structural
+from ..naming import file_stem
 from .header import header_text
 
 CXX = "g++"
@@ -80,9 +81,8 @@ class CppBackend:
             >>> CppBackend.emit.__name__
             'emit'
         """
-        lowered = Program(program.name, lower_complex(lower_structural(program.outputs)), program.observables,
-                          program.parameters, program.datasets, program.header, program.defaults, program.kind)
-        return Artifact(self.name, {f"{_stem(program.name)}.hpp": header_text(lowered)}, program)
+        lowered = replace(program, outputs=lower_complex(lower_structural(program.outputs)))
+        return Artifact(self.name, {f"{file_stem(program.name)}.hpp": header_text(lowered)}, program)
 
     def load(self, artifact: Artifact) -> Evaluator:
         """A callable over the compiled library.
@@ -95,11 +95,7 @@ class CppBackend:
         assert program is not None
         ((name, text),) = artifact.files.items()
         lib = ctypes.CDLL(str(compile_shared(text, name.removesuffix(".hpp"))))
-        return _Runner(lib, "firmc_" + _stem(program.name), program)
-
-
-def _stem(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]", "_", name) or "model"
+        return _Runner(lib, "firmc_" + file_stem(program.name), program)
 
 
 class _Runner:

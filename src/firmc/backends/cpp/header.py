@@ -36,6 +36,7 @@ from ...passes.gradient import gradient_key, hessian_key
 from .. import EVENTS, Program
 from ..csource.dialects import CPP
 from ..csource.emit import CFunction, c_literal
+from ..naming import file_stem
 from ..quadrules import rules_for
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
@@ -190,7 +191,7 @@ def header_text(program: Program) -> str:
 
 
 def _assemble(program: Program, w: HeaderWriter, free: list[str], main: str) -> str:
-    ns = "firmc_" + re.sub(r"[^A-Za-z0-9_]", "_", program.name)
+    ns = "firmc_" + file_stem(program.name)
     params = list(program.parameters)
     d = program.defaults
     doms = leaves(list(program.outputs.values()), "obs")

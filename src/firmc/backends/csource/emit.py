@@ -32,11 +32,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...errors import UnsupportedFeature
-from ...interp import evaluate
 from ...ir import Node, walk
-from ...ir.types import DType, Var
+from ...ir.types import DType
 from ..quadrules import DomainKey, domain_key
-from ..scoping import home
+from ..scoping import Constants, bound_columns, home
 from .dialects import CDialect
 
 _STRUCTURAL = ("datasum", "integral")
@@ -102,7 +101,7 @@ class CFunction:
         self._children: dict[tuple[int, object], Scope] = {}
         self._count = 0
         self._sums = 0
-        self._folds: dict[Node, bool] = {}
+        self.constants = Constants(complex_values=False)
 
     # -- scopes -----------------------------------------------------------------------------------------
     def home(self, n: Node, scope: Scope) -> Scope:
@@ -117,12 +116,9 @@ class CFunction:
         """The loop a ``datasum`` or ``integral`` opens in ``scope`` (shared by equal data sets/domains)."""
         d = scope.depth + 1
         if n.op == "datasum":
-            name, binds = n.attr("dataset"), tuple(n.attr("binds"))
-            key: object = ("datasum", name, binds)
-            if name not in self.datasets:
-                raise UnsupportedFeature(f"data set '{name}' is not available to generated code")
-            cols, weights, count = self.datasets[name]
-            new = Scope(d, {b: cols[b].replace("[i]", f"[i{d}]") for b in binds}, scope, weights, count)
+            key: object = ("datasum", n.attr("dataset"), tuple(n.attr("binds")))
+            cols, weights, count = bound_columns(self.datasets, n)
+            new = Scope(d, {b: c.replace("[i]", f"[i{d}]") for b, c in cols.items()}, scope, weights, count)
         else:
             dom = domain_key(n)
             key = ("integral", dom)
@@ -132,15 +128,8 @@ class CFunction:
         return self._children.setdefault((id(scope), key), new)
 
     # -- phases -----------------------------------------------------------------------------------------
-    def _foldable(self, n: Node) -> bool:
-        if n.type.var is not Var.CONST or n.op in ("const", *_STRUCTURAL) or n.type.dtype is DType.COMPLEX:
-            return False
-        if n not in self._folds:
-            self._folds[n] = not any(x.op == "datasum" for x in walk([n]))
-        return self._folds[n]
-
     def _args(self, n: Node) -> tuple[Node, ...]:
-        if n.op in ("const", "param", "obs") or self._foldable(n):
+        if n.op in ("const", "param", "obs") or self.constants.foldable(n):
             return ()
         return n.args
 
@@ -264,12 +253,12 @@ class CFunction:
             return self.params[n.attr("name")]
         if n.op == "obs":
             return h.columns[n.attr("name")]
-        if self._foldable(n):
-            return c_literal(np.asarray(evaluate([n], {})[0])[()], n.type.dtype)
+        if self.constants.foldable(n):
+            return c_literal(self.constants.value(n), n.type.dtype)
         return self.names[(id(h), n)]
 
     def _statement(self, n: Node, scope: Scope) -> list[str]:
-        if n.op in ("const", "param", "obs") or self._foldable(n):
+        if n.op in ("const", "param", "obs") or self.constants.foldable(n):
             return []
         if n.op == "complex":  # a pair, read by faddeeva or written as an output
             self.pairs[(id(scope), n)] = (self.ref(n.args[0], scope), self.ref(n.args[1], scope))

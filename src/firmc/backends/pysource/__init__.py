@@ -22,6 +22,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -30,6 +31,7 @@ import numpy as np
 
 from .. import EVENT_WEIGHTS, Artifact, Evaluator, Program
 from ..lowering import lower_structural
+from ..naming import file_stem
 from .emit import Dialect
 from .surface import module_text
 
@@ -98,10 +100,9 @@ class PythonBackend:
             >>> PythonBackend.emit.__name__
             'emit'
         """
-        lowered = Program(program.name, lower_structural(program.outputs), program.observables,
-                          program.parameters, program.datasets, program.header, program.defaults, program.kind)
+        lowered = replace(program, outputs=lower_structural(program.outputs))
         text = module_text(lowered, self.dialect, "\n\n".join(prelude_text(p).strip() for p in self.prelude))
-        return Artifact(self.name, {f"{_stem(program.name)}_{self.name}.py": text}, program)
+        return Artifact(self.name, {f"{file_stem(program.name)}_{self.name}.py": text}, program)
 
     def load(self, artifact: Artifact) -> Evaluator:
         """A callable evaluating outputs by name through the generated module's private functions.
@@ -115,10 +116,6 @@ class PythonBackend:
         ((filename, text),) = artifact.files.items()
         module = import_text(text, filename.removesuffix(".py"))
         return _Runner(module, program, self.float64)
-
-
-def _stem(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]", "_", name) or "model"
 
 
 class _Runner:

@@ -27,11 +27,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...errors import UnsupportedFeature
-from ...interp import evaluate
-from ...ir import Node, walk
-from ...ir.types import DType, Var
+from ...ir import Node
+from ...ir.types import DType
 from ..quadrules import DomainKey, domain_key
-from ..scoping import home
+from ..scoping import Constants, bound_columns, home
 
 Template = str | Callable[[Node, list[str]], str]
 
@@ -144,7 +143,7 @@ class FunctionBody:
         self.arrays: set[str] = set()  # names holding per-event (or per-abscissa) arrays
         self._names: dict[tuple[int, Node], str] = {}
         self._children: dict[tuple[int, object], Scope] = {}
-        self._folds: dict[Node, bool] = {}
+        self.constants = Constants()
 
     # -- scopes -----------------------------------------------------------------------------------------
     def home(self, node: Node, scope: Scope) -> Scope:
@@ -154,15 +153,9 @@ class FunctionBody:
     def child(self, node: Node, scope: Scope) -> Scope:
         """The scope a ``datasum`` or ``integral`` node opens inside ``scope`` (shared by equal domains)."""
         if node.op == "datasum":
-            name, binds = node.attr("dataset"), tuple(node.attr("binds"))
-            key: object = ("datasum", name, binds)
-            if name not in self.datasets:
-                raise UnsupportedFeature(f"data set '{name}' is not available to generated code")
-            cols, weights, count = self.datasets[name]
-            missing = [b for b in binds if b not in cols]
-            if missing:
-                raise UnsupportedFeature(f"data set '{name}' has no column {missing[0]!r}")
-            new = Scope(scope.depth + 1, {b: cols[b] for b in binds}, scope, weights, count)
+            key: object = ("datasum", node.attr("dataset"), tuple(node.attr("binds")))
+            cols, weights, count = bound_columns(self.datasets, node)
+            new = Scope(scope.depth + 1, cols, scope, weights, count)
         else:
             dom = domain_key(node)
             key = ("integral", dom)
@@ -197,16 +190,8 @@ class FunctionBody:
             self._names[(id(h), n)] = self._emit(n, h, [self._at(a, sa) for a, sa in deps])
         return self._at(node, scope)
 
-    def _foldable(self, n: Node) -> bool:
-        """A constant expression (no parameter, observable or data set): computed now by the interpreter."""
-        if n.type.var is not Var.CONST or n.op in ("const", "datasum", "integral"):
-            return False
-        if n not in self._folds:
-            self._folds[n] = not any(x.op == "datasum" for x in walk([n]))  # datasum(1) counts events
-        return self._folds[n]
-
     def _deps(self, n: Node, h: Scope) -> list[tuple[Node, Scope]]:
-        if n.op in ("const", "param", "obs") or self._foldable(n):
+        if n.op in ("const", "param", "obs") or self.constants.foldable(n):
             return []
         if n.op in ("datasum", "integral"):
             return [(n.args[0], self.child(n, h))]
@@ -229,8 +214,8 @@ class FunctionBody:
             return self.params[n.attr("name")]
         if op == "obs":
             return h.columns[n.attr("name")]
-        if self._foldable(n):
-            return literal(np.asarray(evaluate([n], {})[0])[()])  # folded now: the value the interpreter gives
+        if self.constants.foldable(n):
+            return literal(self.constants.value(n))
         if op == "datasum":
             inner = self.child(n, h)
             expr = f"_datasum({args[0]}, {inner.count}, {inner.weights})"

@@ -156,7 +156,7 @@ def _metadata(program: Program, kind: str, free: Sequence[str], names: Iterable[
             f"NAMES = {{{', '.join(f'{k!r}: {v!r}' for k, v in sorted(names))}}}\n")
 
 
-def _api(kind: str, program: Program, free: Sequence[str], columns: Mapping[str, str]) -> str:
+def _api(kind: str, program: Program, free: Sequence[str]) -> str:
     outs = program.outputs
     call = ", ".join(f"_column(data, {o!r})" for o in program.observables)
     args = f"p, {call}" if call else "p"
@@ -232,5 +232,5 @@ def module_text(program: Program, dialect: Dialect, prelude: str) -> str:
     if w.runtime:
         sections.append(w.runtime_source().strip() + "\n")
     sections.append("\n\n\n".join(w.functions) + "\n")
-    sections.append(_api(kind, program, free, w.columns) + "\n")
+    sections.append(_api(kind, program, free) + "\n")
     return "\n\n".join(sections)

@@ -156,12 +156,12 @@ def _metadata(program: Program, kind: str, free: Sequence[str], names: Iterable[
             f"NAMES = {{{', '.join(f'{k!r}: {v!r}' for k, v in sorted(names))}}}\n")
 
 
-def _api(kind: str, program: Program, free: Sequence[str]) -> str:
+def _api(kind: str, program: Program, free: Sequence[str], columns: Mapping[str, str]) -> str:
     outs = program.outputs
-    call = ", ".join(f"_column(data, {o!r})" for o in program.observables)
-    args = f"p, {call}" if call else "p"
-    like = f"_column(data, {program.observables[0]!r})" if program.observables else "None"
-    first = f"    p = _parameters(params, {like})\n"
+    idents = [columns[o] for o in program.observables]
+    args = ", ".join(["p", *idents])
+    reads = "".join(f"    {columns[o]} = _column(data, {o!r})\n" for o in program.observables)
+    first = reads + f"    p = _parameters(params, {idents[0] if idents else 'None'})\n"
     parts = []
     main = "pdf" if kind == "distribution" else "value"
     doc = "density at the events in ``data``" if main == "pdf" else "value at the points in ``data``"
@@ -232,5 +232,5 @@ def module_text(program: Program, dialect: Dialect, prelude: str) -> str:
     if w.runtime:
         sections.append(w.runtime_source().strip() + "\n")
     sections.append("\n\n\n".join(w.functions) + "\n")
-    sections.append(_api(kind, program, free) + "\n")
+    sections.append(_api(kind, program, free, w.columns) + "\n")
     return "\n\n".join(sections)

@@ -29,7 +29,7 @@ import numpy as np
 
 from .errors import EvaluationError, UnsupportedFeature
 from .ir.module import Dataset
-from .ir.node import Node, domains
+from .ir.node import Node, domains, walk
 from .ir.types import DType
 from .library.integrals import RULES, SUMS
 from .numerics.quadrature import integrate_1d, integrate_2d
@@ -164,7 +164,8 @@ def integrate(scope: Scope, f: Node, names: Sequence[str], bounds: Sequence[tupl
     """
     if len(names) == 1:
         (lo, hi), = bounds
-        res = integrate_1d(lambda t: scope.sub({names[0]: t}).value(f), lo, hi, rtol=QUAD_RTOL)
+        res = integrate_1d(lambda t: scope.sub({names[0]: t}).value(f), lo, hi, rtol=QUAD_RTOL,
+                           points=breakpoints(scope, f, names[0], lo, hi))
     elif len(names) == 2:
         res = integrate_2d(lambda t, u: scope.sub({names[0]: t, names[1]: u}).value(f),
                            (bounds[0][0], bounds[1][0]), (bounds[0][1], bounds[1][1]), rtol=QUAD_RTOL)
@@ -172,6 +173,52 @@ def integrate(scope: Scope, f: Node, names: Sequence[str], bounds: Sequence[tupl
         raise UnsupportedFeature(f"numerical integration over {len(names)} observables {list(names)} "
                                  "(1-D and 2-D are supported)")
     return np.asarray(res.value, dtype=float)
+
+
+_COMPARE = ("lt", "le", "gt", "ge")
+
+
+def _threshold(side: Node, other: Array, name: str, scope: Scope) -> Array | None:
+    """The x where ``side`` equals ``other``, for ``side`` built from x by subtracting, dividing by and negating
+    values per evaluation, and by selecting on a per-evaluation condition (the Crystal Ball's sign of alpha)."""
+    a = side.args
+    if side.op == "obs":
+        return other if side.attr("name") == name else None
+    if side.op == "neg":
+        return _threshold(a[0], -other, name, scope)
+    if side.op == "div" and not a[1].free:
+        return _threshold(a[0], other * scope.value(a[1]), name, scope)
+    if side.op == "sub" and not a[1].free:
+        return _threshold(a[0], other + scope.value(a[1]), name, scope)
+    if side.op == "select" and not a[0].free:
+        c = scope.value(a[0])
+        return _threshold(a[1] if bool(c) else a[2], other, name, scope) if np.ndim(c) == 0 else None
+    return None
+
+
+def breakpoints(scope: Scope, f: Node, name: str, lo: float, hi: float) -> list[float]:
+    """Where a condition of ``f`` on observable ``name`` switches (``x < mu``, ``(x - m) / s < -alpha``): the
+    pieces of a piecewise density meet there, with a kink the adaptive rule may not see if it falls between a
+    cell's outermost node and its edge; those points start the subdivision.
+
+    Example:
+        >>> from firmc.ir import apply, obs, param
+        >>> x = obs("x", -2.0, 3.0)
+        >>> f = apply("select", apply("lt", x, param("m")), x * 2.0, x)
+        >>> breakpoints(Scope({"m": -1.99}), f, "x", -2.0, 3.0)
+        [-1.99]
+    """
+    out: set[float] = set()
+    for n in walk([f]):
+        if n.op not in _COMPARE or not n.free:
+            continue
+        for side, other in ((n.args[0], n.args[1]), (n.args[1], n.args[0])):
+            if other.free or name not in side.free:
+                continue
+            t = _threshold(side, np.asarray(scope.value(other), dtype=float), name, scope)
+            if t is not None and np.ndim(t) == 0 and lo < float(t) < hi:
+                out.add(float(t))
+    return sorted(out)
 
 
 def _integral(scope: Scope, node: Node) -> Array:

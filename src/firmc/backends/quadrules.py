@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import UnsupportedFeature
-from ..interp import QUAD_RTOL, Scope
+from ..interp import QUAD_RTOL, Scope, breakpoints
 from ..ir import Node, leaves, walk
 from ..numerics.quadrature import integrate_1d, integrate_2d
 
@@ -108,7 +108,8 @@ def _adapted(key: DomainKey, integrands: Sequence[Node], env: Mapping[str, float
 
     with np.errstate(all="ignore"):
         if len(names) == 1:
-            res = integrate_1d(f, bounds[0], bounds[1], rtol=QUAD_RTOL)
+            kinks = sorted({t for g in integrands for t in breakpoints(scope, g, names[0], bounds[0], bounds[1])})
+            res = integrate_1d(f, bounds[0], bounds[1], rtol=QUAD_RTOL, points=kinks)
         elif len(names) == 2:
             res = integrate_2d(f, bounds[::2], bounds[1::2], rtol=QUAD_RTOL)
         else:

@@ -1,0 +1,1 @@
+"""The ``llvm`` target: IR -> LLVM IR through llvmlite, JIT-compiled in process (under construction)."""

@@ -32,13 +32,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...errors import UnsupportedFeature
-from ...ir import Node, walk
+from ...ir import Node
 from ...ir.types import DType
 from ..quadrules import DomainKey, domain_key
-from ..scoping import Constants, bound_columns, home
+from ..schedule import Phased
+from ..scoping import Constants, bound_columns
 from .dialects import CDialect
 
-_STRUCTURAL = ("datasum", "integral")
 _C_TYPE = {DType.REAL: "double", DType.BOOL: "bool", DType.INT: "double"}
 
 
@@ -78,7 +78,7 @@ def c_literal(value: object, dtype: DType) -> str:
     return text if any(ch in text for ch in ".en") else text + ".0"
 
 
-class CFunction:
+class CFunction(Phased[Scope]):
     """Builds the statements of one generated function.
 
     ``params`` maps parameter names to C expressions; ``datasets`` maps a data set name to ``(columns,
@@ -104,10 +104,6 @@ class CFunction:
         self.constants = Constants(complex_values=False)
 
     # -- scopes -----------------------------------------------------------------------------------------
-    def home(self, n: Node, scope: Scope) -> Scope:
-        """The innermost scope, from ``scope`` outwards, binding one of the node's free observables."""
-        return home(n, scope, self.root)
-
     def points(self, columns: Mapping[str, str], count: str) -> Scope:
         """The loop over the points of a per-point function (observables bound to ``columns``)."""
         return Scope(1, dict(columns), self.root, "", count)
@@ -127,75 +123,16 @@ class CFunction:
                         weights, str(size), always_weighted=True)
         return self._children.setdefault((id(scope), key), new)
 
-    # -- phases -----------------------------------------------------------------------------------------
-    def _args(self, n: Node) -> tuple[Node, ...]:
-        if n.op in ("const", "param", "obs") or self.constants.foldable(n):
-            return ()
-        return n.args
-
-    def _local(self, targets: Sequence[Node], scope: Scope) -> list[Node]:
-        """Post-order of the nodes homed in ``scope`` that ``targets`` need, not entering reduction bodies."""
-        order: list[Node] = []
-        seen: set[Node] = set()
-        stack: list[tuple[Node, bool]] = [(t, False) for t in reversed(targets)]
-        while stack:
-            n, ready = stack.pop()
-            if n in seen or self.home(n, scope) is not scope:
-                continue
-            if ready or n.op in _STRUCTURAL or not self._args(n):
-                seen.add(n)
-                order.append(n)
-                continue
-            stack.append((n, True))
-            stack.extend((a, False) for a in reversed(self._args(n)) if a not in seen)
-        return order
-
-    def reads(self, starts: Sequence[Node], inner: Scope, scope: Scope) -> set[Node]:
-        """Nodes homed in ``scope`` that ``starts`` (evaluated in ``inner``, nested in ``scope``) read."""
-        out: set[Node] = set()
-        stack, seen = list(starts), set()
-        while stack:
-            n = stack.pop()
-            if n in seen:
-                continue
-            seen.add(n)
-            h = self.home(n, inner)
-            if h is scope:
-                out.add(n)
-            elif h.depth > scope.depth:
-                stack.extend(self._args(n) if n.op not in _STRUCTURAL else (n.args[0],))
-        return out
-
-    def _needs(self, d: Node, scope: Scope) -> set[Node]:
-        """Nodes homed in ``scope`` that the body of the reduction ``d`` reads."""
-        return self.reads([d.args[0]], self.child(d, scope), scope)
-
     # -- emission ---------------------------------------------------------------------------------------
     def block(self, targets: Sequence[Node], scope: Scope | None = None) -> list[str]:
         """Statements computing ``targets`` (homed in ``scope``), loops placed by phase (module docstring)."""
         scope = scope or self.root
-        order = self._local(targets, scope)
-        # phases: reductions first need every local value their bodies read
-        rank = {n: i for i, n in enumerate(walk(list(targets)))}  # sets of nodes in a deterministic order
-        extra = sorted({m for d in order if d.op in _STRUCTURAL for m in self._needs(d, scope)}, key=rank.__getitem__)
-        order = self._local([*extra, *targets], scope) if extra else order
-        phase: dict[Node, int] = {}
-        for n in order:
-            if n.op in _STRUCTURAL:
-                phase[n] = 1 + max((phase.get(m, 0) for m in self._needs(n, scope)), default=0)
-            else:
-                phase[n] = max((phase.get(a, 0) for a in self._args(n)), default=0)
         lines: list[str] = []
-        for p in range(max(phase.values(), default=0) + 1):
-            loops: dict[int, list[Node]] = {}
-            for n in order:
-                if phase[n] == p and n.op in _STRUCTURAL:
-                    loops.setdefault(id(self.child(n, scope)), []).append(n)
-            for group in loops.values():
-                lines += self._loop(group, scope)
-            for n in order:
-                if phase[n] == p and n.op not in _STRUCTURAL and (id(scope), n) not in self.names:
-                    lines += self._statement(n, scope)
+        for loop, nodes in self.plan(targets, scope):
+            if loop:
+                lines += self._loop(nodes, scope)
+            elif (id(scope), nodes[0]) not in self.names:
+                lines += self._statement(nodes[0], scope)
         return lines
 
     def _loop(self, group: list[Node], scope: Scope) -> list[str]:

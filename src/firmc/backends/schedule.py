@@ -1,0 +1,125 @@
+"""Where loops go: the phase schedule shared by the loop-emitting back-ends (C++, CUDA, LLVM).
+
+Scopes are as in the interpreter -- the function body (parameters only), a loop over points, a ``datasum`` (a
+loop over events), an ``integral`` (a loop over the abscissae of a fixed rule). Inside a scope, loops are placed
+by *phase*: a loop runs after the values it reads (phase = 1 + the latest phase among them), so that the sums
+of one phase share one pass over the data (the NLL and every component of its gradient: one loop), and a sum
+that needs another sum's result waits for it. :meth:`Phased.plan` gives the steps of a block in order; each
+emitter turns them into its own statements.
+
+Example:
+    >>> from firmc.ir import apply, obs, param
+    >>> from firmc.backends.csource.emit import CFunction
+    >>> from firmc.backends.csource.dialects import CPP
+    >>> f = CFunction(CPP, {"mu": "p_mu"}, {"@events": ({"x": "x0[i]"}, "w", "n")})
+    >>> s = apply("datasum", apply("exp", obs("x") - param("mu")), dataset="@events", binds=("x",))
+    >>> [(loop, [n.op for n in nodes]) for loop, nodes in f.plan([-s], f.root)]
+    [(False, ['param']), (True, ['datasum']), (False, ['neg'])]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Generic, Protocol, TypeVar
+
+from ..ir import Node, walk
+from .scoping import Constants, Nested, home
+
+STRUCTURAL = ("datasum", "integral")
+
+
+class Deep(Nested, Protocol):
+    """A scope with a nesting depth (0 for the function body)."""
+
+    @property
+    def depth(self) -> int: ...
+
+
+S = TypeVar("S", bound=Deep)
+
+
+class Phased(Generic[S]):
+    """The scheduling half of a loop-emitting function builder; subclasses provide ``child`` (the scope a
+    reduction opens) and emit the steps of :meth:`plan`.
+
+    Example:
+        >>> Phased.plan.__name__
+        'plan'
+    """
+
+    root: S
+    constants: Constants
+
+    def child(self, n: Node, scope: S) -> S:
+        """The loop a ``datasum`` or ``integral`` opens in ``scope`` (shared by equal data sets/domains)."""
+        raise NotImplementedError
+
+    def home(self, n: Node, scope: S) -> S:
+        """The innermost scope, from ``scope`` outwards, binding one of the node's free observables."""
+        return home(n, scope, self.root)
+
+    def args_of(self, n: Node) -> tuple[Node, ...]:
+        """The arguments that are computed (none for leaves and constants folded at emit time)."""
+        if n.op in ("const", "param", "obs") or self.constants.foldable(n):
+            return ()
+        return n.args
+
+    def local(self, targets: Sequence[Node], scope: S) -> list[Node]:
+        """Post-order of the nodes homed in ``scope`` that ``targets`` need, not entering reduction bodies."""
+        order: list[Node] = []
+        seen: set[Node] = set()
+        stack: list[tuple[Node, bool]] = [(t, False) for t in reversed(targets)]
+        while stack:
+            n, ready = stack.pop()
+            if n in seen or self.home(n, scope) is not scope:
+                continue
+            if ready or n.op in STRUCTURAL or not self.args_of(n):
+                seen.add(n)
+                order.append(n)
+                continue
+            stack.append((n, True))
+            stack.extend((a, False) for a in reversed(self.args_of(n)) if a not in seen)
+        return order
+
+    def reads(self, starts: Sequence[Node], inner: S, scope: S) -> set[Node]:
+        """Nodes homed in ``scope`` that ``starts`` (evaluated in ``inner``, nested in ``scope``) read."""
+        out: set[Node] = set()
+        stack, seen = list(starts), set()
+        while stack:
+            n = stack.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            h = self.home(n, inner)
+            if h is scope:
+                out.add(n)
+            elif h.depth > scope.depth:
+                stack.extend(self.args_of(n) if n.op not in STRUCTURAL else (n.args[0],))
+        return out
+
+    def needs(self, d: Node, scope: S) -> set[Node]:
+        """Nodes homed in ``scope`` that the body of the reduction ``d`` reads."""
+        return self.reads([d.args[0]], self.child(d, scope), scope)
+
+    def plan(self, targets: Sequence[Node], scope: S) -> list[tuple[bool, list[Node]]]:
+        """The steps computing ``targets`` in ``scope``: ``(True, reductions)`` for one loop computing those
+        reductions (they share the loop), ``(False, [node])`` for one value; in an order that respects reads."""
+        order = self.local(targets, scope)
+        rank = {n: i for i, n in enumerate(walk(list(targets)))}  # sets of nodes in a deterministic order
+        extra = sorted({m for d in order if d.op in STRUCTURAL for m in self.needs(d, scope)}, key=rank.__getitem__)
+        order = self.local([*extra, *targets], scope) if extra else order
+        phase: dict[Node, int] = {}
+        for n in order:
+            if n.op in STRUCTURAL:
+                phase[n] = 1 + max((phase.get(m, 0) for m in self.needs(n, scope)), default=0)
+            else:
+                phase[n] = max((phase.get(a, 0) for a in self.args_of(n)), default=0)
+        steps: list[tuple[bool, list[Node]]] = []
+        for p in range(max(phase.values(), default=0) + 1):
+            loops: dict[int, list[Node]] = {}
+            for n in order:
+                if phase[n] == p and n.op in STRUCTURAL:
+                    loops.setdefault(id(self.child(n, scope)), []).append(n)
+            steps += [(True, group) for group in loops.values()]
+            steps += [(False, [n]) for n in order if phase[n] == p and n.op not in STRUCTURAL]
+        return steps

@@ -13,7 +13,7 @@ from conftest import CORPUS_DIR
 from firmc.backends import available_targets, get_backend
 
 PYTHON_TARGETS = ("numpy", "jax", "torch")
-NATIVE_TARGETS = ("cpp",)
+NATIVE_TARGETS = ("cpp", "llvm")
 GENERATED_TARGETS = PYTHON_TARGETS + NATIVE_TARGETS  # every target checked by the agreement harness
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

@@ -26,7 +26,8 @@ def _text(target: str, source: str) -> str:
     return next(iter(c.artifact.files.values()))
 
 
-CASES = [(t, "model") for t in GENERATED_TARGETS] + [(t, "every_op") for t in GENERATED_TARGETS]
+GOLDEN = [t for t in GENERATED_TARGETS if t != "llvm"]  # llvm's text names the host CPU's triple and layout
+CASES = [(t, "model") for t in GOLDEN] + [(t, "every_op") for t in GOLDEN]
 
 
 @pytest.mark.parametrize(("target", "source"), CASES)

@@ -266,6 +266,10 @@ class Compiled:
                 path = out / name
                 path.write_text(text, encoding="utf-8")
                 paths.append(path)
+            for name, data in sorted(self.artifact.binaries.items()):
+                path = out / name
+                path.write_bytes(data)
+                paths.append(path)
         except OSError as exc:
             raise FirmError(f"cannot write to {out}: {exc.strerror or exc}") from None
         return paths

@@ -14,12 +14,14 @@ import importlib
 import importlib.util
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from ..errors import UnknownName, UnsupportedFeature
 from ..ir import Dataset, Node, Parameter
+
+T = TypeVar("T")
 
 # every target firmc knows; the ones whose package is missing are announced but not yet built
 TARGETS: dict[str, str] = {
@@ -69,9 +71,10 @@ class Artifact:
     target: str
     files: Mapping[str, str]
     program: Program | None = None
+    binaries: Mapping[str, bytes] = field(default_factory=dict)  # e.g. a shared library
 
 
-class LazyFiles(Mapping[str, str]):
+class LazyFiles(Mapping[str, T]):
     """File texts rendered on first access (the interpreter target never needs its text to run).
 
     Example:
@@ -80,11 +83,11 @@ class LazyFiles(Mapping[str, str]):
         (['a.txt'], 'hello')
     """
 
-    def __init__(self, render: Mapping[str, Callable[[], str]]) -> None:
+    def __init__(self, render: Mapping[str, Callable[[], T]]) -> None:
         self._render = dict(render)
-        self._done: dict[str, str] = {}
+        self._done: dict[str, T] = {}
 
-    def __getitem__(self, name: str) -> str:
+    def __getitem__(self, name: str) -> T:
         if name not in self._done:
             self._done[name] = self._render[name]()
         return self._done[name]

@@ -296,10 +296,25 @@ def _d_unary(f: Callable[[Node, Node], Node]) -> Deriv:
 
 
 def _d_logaddexp(n: Node, i: int) -> Node:
-    """d/da log(e^a + e^b) = 1 / (1 + e^(b - a)); the other weight is one minus it (one exp for both)."""
+    """d/da log(e^a + e^b) = e^a / (e^a + e^b), written with t = exp(-|a - b|) <= 1 (no overflow): 1/(1 + t) for
+    the larger argument, t/(1 + t) for the other. ``t`` is the node a native lowering of the value itself uses
+    (max(a, b) + log1p(t)), so a value and its gradient share one exp and one division."""
     a, b = n.args
-    w = 1.0 / (1.0 + apply("exp", b - a))
-    return w if i == 0 else 1.0 - w
+    t = logaddexp_t(a, b)
+    r = 1.0 / (1.0 + t)
+    larger = apply("ge", a, b) if i == 0 else apply("lt", a, b)
+    return apply("select", larger, r, t * r)
+
+
+def logaddexp_t(a: Node, b: Node) -> Node:
+    """exp(-|a - b|): the one exponential of logaddexp(a, b) and of its derivatives.
+
+    Example:
+        >>> from firmc.ir import param
+        >>> logaddexp_t(param("a"), param("b")).op
+        'exp'
+    """
+    return apply("exp", apply("neg", apply("abs", apply("sub", a, b))))
 
 
 def _d_minmax(pick_first_when: str) -> Deriv:

@@ -1,0 +1,477 @@
+"""LLVM IR for IR roots: values at a SIMD width, reductions as loops, event loops as chunked kernels.
+
+The schedule is the C targets' (:mod:`firmc.backends.schedule`): per scope, loops placed by phase, so that the
+NLL and every component of its gradient are one pass over the events. What differs is how a loop over the
+events (a ``datasum`` of the function body, or the points of a per-point function) runs: it becomes a *kernel*,
+a separate function over a range of fixed-size chunks of events, started on all threads by the module's
+parallel-for (:mod:`.module`). The kernel reads what it needs from the function body through an environment
+array; per chunk it runs a vector loop of ``width`` events at a time and a scalar loop over the rest, each
+accumulator summed with Neumaier's compensation per lane, and writes one partial sum per chunk and accumulator.
+The function body then adds the partial sums in chunk order (compensated), so the result does not depend on
+the number of threads. Other loops (quadrature rules, nested sums) are emitted in place at the width of the
+scope around them.
+
+Example:
+    >>> LScope(0).bound
+    frozenset()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from llvmlite import ir
+
+from ...errors import UnsupportedFeature
+from ...ir import Node, walk
+from ...ir.types import DType
+from ..quadrules import DomainKey, domain_key
+from ..schedule import Phased
+from ..scoping import Constants, bound_columns
+from .ops import F64, I32, I64, PTR, Lowering, bool_type, real_type
+
+if TYPE_CHECKING:
+    from .module import ModuleGen
+
+CHUNK = 4096  # events per chunk: the unit of work of a thread and of a partial sum
+BLOCK = 8  # vectors per block: summed plainly, the block totals with compensation (a two-level sum)
+KERNEL_TYPE = ir.FunctionType(ir.VoidType(), [PTR, PTR, PTR, I64, PTR, I64, I64, PTR])
+# kernel(p, x, w, n, env, first chunk, end chunk, out): out[chunk * n_acc + k] for a sum, out[event] for values
+
+
+@dataclass(eq=False)
+class LScope:
+    """A block of a generated function: depth, bound observables (to column specs: ``x<k>`` the k-th observable
+    array of the call, ``g<name>`` a global array), weights and count specs, and the emission in progress
+    (its width and loop index)."""
+
+    depth: int
+    columns: Mapping[str, str] = field(default_factory=dict)
+    parent: LScope | None = None
+    weights: str = ""
+    count: str = ""
+    always_weighted: bool = False
+    events: bool = False  # the loop over the call's events or points: a kernel
+    width: int = 1
+    index: ir.Value | None = None
+    wbase: ir.Value | None = None  # the call's weights, or any array of the right length when there are none
+    has_w: ir.Value | None = None
+    start: ir.Value | None = None  # set when weights are read relative to the chunk's start
+
+    @property
+    def bound(self) -> frozenset[str]:
+        """Observables bound here."""
+        return frozenset(self.columns)
+
+    @property
+    def strided(self) -> bool:
+        """Whether the loop index steps over ``width`` consecutive elements (vector loads)."""
+        return self.events and self.width > 1
+
+
+def _order(roots: Sequence[Node]) -> Callable[[Node], int]:
+    index = {n: i for i, n in enumerate(walk(list(roots)))}
+    return lambda n: index.get(n, -1)
+
+
+class LFunction(Phased[LScope]):
+    """Builds the body of one LLVM function (``args``: the IR values of p, x, w, n it was given).
+
+    Example:
+        >>> LFunction.block.__name__
+        'block'
+    """
+
+    def __init__(self, gen: ModuleGen, fn: ir.Function, args: Mapping[str, ir.Value]) -> None:
+        self.gen, self.fn, self.args = gen, fn, dict(args)
+        self.entry = fn.append_basic_block("entry")
+        self.b = ir.IRBuilder(fn.append_basic_block("body"))
+        self.root = LScope(0)
+        self.names: dict[tuple[int, Node], ir.Value] = {}
+        self.pairs: dict[tuple[int, Node], tuple[ir.Value, ir.Value]] = {}
+        self.depths: dict[int, int] = {}
+        self._children: dict[tuple[int, object], LScope] = {}
+        self.constants = Constants(complex_values=False)
+        self._columns: dict[str, ir.Value] = {}
+        self.kernels = 0
+
+    def finish(self) -> None:
+        """Close the entry block (allocas) into the body."""
+        ir.IRBuilder(self.entry).branch(self.fn.blocks[1])
+
+    def alloca(self, typ: ir.Type, count: int = 1) -> ir.Value:
+        """Stack memory in the entry block (promoted to registers by the optimiser)."""
+        b = ir.IRBuilder(self.entry)
+        if self.entry.instructions:
+            b.position_before(self.entry.instructions[0])
+        return b.alloca(typ, size=ir.Constant(I64, count) if count > 1 else None)
+
+    # -- scopes -------------------------------------------------------------------------------------------
+    def points(self, count: str) -> LScope:
+        """The loop over the points of a per-point function (observables bound to the call's arrays)."""
+        cols = {o: f"x{k}" for k, o in enumerate(self.gen.program.observables)}
+        return LScope(1, cols, self.root, "", count, events=True)
+
+    def child(self, n: Node, scope: LScope) -> LScope:
+        """The loop a ``datasum`` or ``integral`` opens in ``scope``."""
+        d = scope.depth + 1
+        if n.op == "datasum":
+            key: object = ("datasum", n.attr("dataset"), tuple(n.attr("binds")))
+            cols, weights, count = bound_columns(self.gen.datasets, n)
+            new = LScope(d, cols, scope, weights, count, events=d == 1)
+        else:
+            dom: DomainKey = domain_key(n)
+            key = ("integral", dom)
+            arrays, weights, size = self.gen.rules[dom]
+            new = LScope(d, dict(zip(n.attr("vars"), arrays, strict=True)), scope, weights, str(size),
+                         always_weighted=True)
+        return self._children.setdefault((id(scope), key), new)
+
+    def column(self, spec: str) -> ir.Value:
+        """The base pointer of a column spec."""
+        if spec not in self._columns:
+            b = ir.IRBuilder(self.entry)
+            if spec.startswith("x"):
+                slot = b.gep(self.args["x"], [ir.Constant(I64, int(spec[1:]))], source_etype=PTR)
+                self._columns[spec] = b.load(slot, typ=PTR)
+            elif spec == "w":
+                self._columns[spec] = self.args["w"]
+            else:
+                self._columns[spec] = self.gen.globals[spec[1:]]
+        return self._columns[spec]
+
+    def count(self, scope: LScope) -> ir.Value:
+        """The trip count of a loop."""
+        return self.args["n"] if scope.count == "n" else ir.Constant(I64, int(scope.count))
+
+    # -- values ---------------------------------------------------------------------------------------------
+    def lowering(self, width: int) -> Lowering:
+        """Op lowering at ``width`` with this function's builder."""
+        return Lowering(self.gen.module, self.b, width, self.gen.libm)
+
+    def ref(self, n: Node, scope: LScope) -> ir.Value:
+        """The value of ``n`` as seen from ``scope`` (at the scope's width; it must have been emitted)."""
+        h = self.home(n, scope)
+        lo = self.lowering(scope.width)
+        if n.op == "const":
+            return lo.real(float(n.attr("value"))) if n.type.dtype is not DType.BOOL else \
+                self._bool(bool(n.attr("value")), scope.width)
+        if n.op == "param":
+            j = self.gen.program.parameters.index(n.attr("name"))
+            slot = self.b.gep(self.args["p"], [ir.Constant(I64, j)], source_etype=F64)
+            return lo.splat(self.b.load(slot, typ=F64))
+        if n.op == "obs":
+            return self._load(h.columns[n.attr("name")], h, scope.width)
+        if self.constants.foldable(n):
+            v = self.constants.value(n)
+            return self._bool(bool(v), scope.width) if n.type.dtype is DType.BOOL else lo.real(float(v))
+        return lo.splat(self.names[(id(h), n)])
+
+    @staticmethod
+    def _bool(v: bool, width: int) -> ir.Value:
+        c = ir.Constant(ir.IntType(1), int(v))
+        return c if width == 1 else ir.Constant(bool_type(width), [c] * width)
+
+    def _load(self, spec: str, scope: LScope, width: int) -> ir.Value:
+        assert scope.index is not None
+        base = self.column(spec)
+        ptr = self.b.gep(base, [scope.index], source_etype=F64)
+        if not scope.strided:
+            return self.lowering(width).splat(self.b.load(ptr, typ=F64))
+        return self.b.load(ptr, typ=real_type(scope.width), align=8)
+
+    def _remember(self, scope: LScope, n: Node, v: ir.Value) -> None:
+        self.depths[id(scope)] = scope.depth
+        self.names[(id(scope), n)] = v
+
+    def forget(self, depth: int) -> None:
+        """Drop the values of scopes deeper than ``depth`` (their loop has closed)."""
+        for k in [k for k in self.names if self.depths[k[0]] > depth]:
+            del self.names[k]
+        for k in [k for k in self.pairs if self.depths[k[0]] > depth]:
+            del self.pairs[k]
+
+    def value(self, n: Node, scope: LScope) -> None:
+        """Emit one value of ``scope``."""
+        if n.op in ("const", "param", "obs") or self.constants.foldable(n) or (id(scope), n) in self.names:
+            return
+        if n.op == "complex":
+            self.pairs[(id(scope), n)] = (self.ref(n.args[0], scope), self.ref(n.args[1], scope))
+            self._remember(scope, n, ir.Constant(F64, 0.0))
+            return
+        if n.op == "faddeeva":
+            h = self.home(n.args[0], scope)
+            re, im = self.pairs[(id(h), n.args[0])]
+            self.pairs[(id(scope), n)] = self.gen.faddeeva(self, self.lowering(scope.width).splat(re),
+                                                          self.lowering(scope.width).splat(im), scope.width)
+            self._remember(scope, n, ir.Constant(F64, 0.0))
+            return
+        if n.op in ("real", "imag") and n.args[0].type.dtype is DType.COMPLEX:
+            h = self.home(n.args[0], scope)
+            pair = self.pairs[(id(h), n.args[0])]
+            self._remember(scope, n, pair[0] if n.op == "real" else pair[1])
+            return
+        if n.type.dtype is DType.COMPLEX:
+            raise UnsupportedFeature(f"complex op '{n.op}' left after lowering (target llvm)")
+        args = [self.ref(a, scope) for a in n.args]
+        self._remember(scope, n, self.lowering(scope.width).apply(n, args))
+
+    def pair(self, n: Node, scope: LScope) -> tuple[ir.Value, ir.Value]:
+        """The (re, im) values of a complex root."""
+        h = self.home(n, scope)
+        lo = self.lowering(scope.width)
+        re, im = self.pairs[(id(h), n)]
+        return lo.splat(re), lo.splat(im)
+
+    # -- blocks and loops -----------------------------------------------------------------------------------
+    def block(self, targets: Sequence[Node], scope: LScope | None = None) -> None:
+        """Emit what computes ``targets`` in ``scope``, loops placed by phase."""
+        scope = scope or self.root
+        for loop, nodes in self.plan(targets, scope):
+            if not loop:
+                self.value(nodes[0], scope)
+            elif self.child(nodes[0], scope).events:
+                self.kernel_sums(nodes, scope)
+            else:
+                self.inline_loop(nodes, scope)
+
+    def counted(self, start: ir.Value, stop: ir.Value, step: int, body: Callable[[ir.Value], None]) -> ir.Value:
+        """``for (i = start; i + step <= stop; i += step) body(i)``; returns the first index not done."""
+        b = self.b
+        pre = b.block
+        head = self.fn.append_basic_block("loop")
+        loop_body = self.fn.append_basic_block("loop.body")
+        done = self.fn.append_basic_block("loop.end")
+        b.branch(head)
+        b.position_at_end(head)
+        i = b.phi(I64)
+        i.add_incoming(start, pre)
+        nxt = b.add(i, ir.Constant(I64, step))
+        b.cbranch(b.icmp_signed("<=", nxt, stop), loop_body, done)
+        b.position_at_end(loop_body)
+        body(i)
+        i.add_incoming(nxt, b.block)
+        b.branch(head)
+        b.position_at_end(done)
+        return i
+
+    def accumulate(self, s: ir.Value, c: ir.Value, v: ir.Value) -> None:
+        """Neumaier's compensated sum, lane-wise: ``*s + *c`` carries the total."""
+        b, typ = self.b, v.type
+        lo = self.lowering(int(typ.count) if isinstance(typ, ir.VectorType) else 1)
+        sv = b.load(s, typ=typ)
+        t = b.fadd(sv, v)
+        big = b.fcmp_ordered(">=", lo._intrinsic("llvm.fabs", [sv]), lo._intrinsic("llvm.fabs", [v]))
+        corr = b.select(big, b.fadd(b.fsub(sv, t), v), b.fadd(b.fsub(v, t), sv))
+        b.store(b.fadd(b.load(c, typ=typ), corr), c)
+        b.store(t, s)
+
+    def _term(self, d: Node, inner: LScope) -> ir.Value:
+        v = self.ref(d.args[0], inner)
+        if not inner.weights:
+            return v
+        assert inner.index is not None
+        base = inner.wbase if inner.events and inner.weights == "w" else self.column(inner.weights)
+        assert base is not None
+        index = inner.index if inner.start is None else self.b.sub(inner.index, inner.start)
+        ptr = self.b.gep(base, [index], source_etype=F64)
+        if not inner.strided:
+            wv = self.lowering(inner.width).splat(self.b.load(ptr, typ=F64))
+        else:
+            wv = self.b.load(ptr, typ=real_type(inner.width), align=8)
+        if inner.events and inner.weights == "w":
+            assert inner.has_w is not None
+            return self.b.select(inner.has_w, self.b.fmul(wv, v), v)
+        return self.b.fmul(wv, v)
+
+    def inline_loop(self, group: list[Node], scope: LScope) -> None:
+        """A loop emitted in place (quadrature rules, sums over embedded data inside a kernel)."""
+        inner = self.child(group[0], scope)
+        inner.width = scope.width
+        typ = real_type(scope.width)
+        zero = self.lowering(scope.width).real(0.0)
+        accs = [(self.alloca(typ), self.alloca(typ)) for _ in group]
+        for s, c in accs:
+            self.b.store(zero, s)
+            self.b.store(zero, c)
+
+        def body(i: ir.Value) -> None:
+            inner.index = i
+            self.block([d.args[0] for d in group], inner)
+            for d, (s, c) in zip(group, accs, strict=True):
+                self.accumulate(s, c, self._term(d, inner))
+
+        self.counted(ir.Constant(I64, 0), self.count(inner), 1, body)
+        self.forget(scope.depth)
+        for d, (s, c) in zip(group, accs, strict=True):
+            self._remember(scope, d, self.b.fadd(self.b.load(s, typ=typ), self.b.load(c, typ=typ)))
+
+    # -- kernels ---------------------------------------------------------------------------------------------
+    def environment(self, bodies: Sequence[Node], inner: LScope) -> list[Node]:
+        """The values of the function body a kernel reads, in a deterministic order."""
+        order = _order(list(bodies))
+        return sorted((m for m in self.reads(list(bodies), inner, self.root) if self.args_of(m)), key=order)
+
+    def pack(self, env: Sequence[Node]) -> ir.Value:
+        """Store the environment's values into an array of doubles."""
+        arr = self.alloca(F64, max(len(env), 1))
+        for j, m in enumerate(env):
+            v = self.ref(m, self.root)
+            if m.type.dtype is DType.BOOL:
+                v = self.b.uitofp(v, F64)
+            self.b.store(v, self.b.gep(arr, [ir.Constant(I64, j)], source_etype=F64))
+        return arr
+
+    def kernel_sums(self, group: list[Node], scope: LScope) -> None:
+        """A sum over events: a kernel over chunks on all threads, its partial sums added in chunk order."""
+        inner = self.child(group[0], scope)
+        bodies = [d.args[0] for d in group]
+        env = self.environment(bodies, inner)
+        kfn = self.gen.kernel(f"{self.fn.name}.k{self.kernels}", env, bodies, group, inner)
+        self.kernels += 1
+        n = self.count(inner)
+        chunks = self.b.udiv(self.b.add(n, ir.Constant(I64, CHUNK - 1)), ir.Constant(I64, CHUNK))
+        nacc = len(group)
+        partials = self.gen.malloc(self.b, self.b.mul(chunks, ir.Constant(I64, nacc)))
+        self.gen.parallel_for(self, kfn, self.pack(env), n, chunks, partials)
+        for k, d in enumerate(group):
+            s, c = self.alloca(F64), self.alloca(F64)
+            self.b.store(ir.Constant(F64, 0.0), s)
+            self.b.store(ir.Constant(F64, 0.0), c)
+
+            def add(i: ir.Value, k: int = k, s: ir.Value = s, c: ir.Value = c) -> None:
+                slot = self.b.add(self.b.mul(i, ir.Constant(I64, nacc)), ir.Constant(I64, k))
+                self.accumulate(s, c, self.b.load(self.b.gep(partials, [slot], source_etype=F64), typ=F64))
+
+            self.counted(ir.Constant(I64, 0), chunks, 1, add)
+            self._remember(scope, d, self.b.fadd(self.b.load(s, typ=F64), self.b.load(c, typ=F64)))
+        self.gen.free(self.b, partials)
+
+    def kernel_values(self, root: Node, points: LScope, out: ir.Value) -> None:
+        """A per-point function's loop: a kernel over chunks of points writing ``out``."""
+        env = self.environment([root], points)
+        kfn = self.gen.kernel(f"{self.fn.name}.k{self.kernels}", env, [root], None, points)
+        self.kernels += 1
+        n = self.args["n"]
+        chunks = self.b.udiv(self.b.add(n, ir.Constant(I64, CHUNK - 1)), ir.Constant(I64, CHUNK))
+        self.gen.parallel_for(self, kfn, self.pack(env), n, chunks, out)
+
+    def kernel_body(self, env: Sequence[Node], bodies: Sequence[Node], group: Sequence[Node] | None,
+                    inner: LScope, width: int) -> None:
+        """The body of a kernel function (this function is the kernel): chunk loop, vector and scalar loops."""
+        a = self.args
+        for j, m in enumerate(env):
+            v = self.b.load(self.b.gep(a["env"], [ir.Constant(I64, j)], source_etype=F64), typ=F64)
+            if m.type.dtype is DType.BOOL:
+                v = self.b.fcmp_unordered("!=", v, ir.Constant(F64, 0.0))
+            self._remember(self.root, m, v)
+        scope = self.child(group[0], self.root) if group is not None else self.points(inner.count)
+        n = self.count(scope)
+        out = a["out"]
+
+        def chunk(c: ir.Value) -> None:
+            start = self.b.mul(c, ir.Constant(I64, CHUNK))
+            end = self.b.add(start, ir.Constant(I64, CHUNK))
+            stop = self.b.select(self.b.icmp_signed("<", end, n), end, n)
+            if scope.weights == "w":  # without weights, read any valid array (and use 1 instead)
+                scope.has_w = self.b.icmp_unsigned("!=", a["w"], ir.Constant(PTR, None))
+                if scope.columns:
+                    scope.wbase = self.b.select(scope.has_w, a["w"], self.column(min(scope.columns.values())))
+                else:  # no column to stand in: CHUNK ones, read relative to the chunk's start
+                    scope.start = start
+                    scope.wbase = self.b.select(scope.has_w, self.b.gep(a["w"], [start], source_etype=F64),
+                                                self.gen.ones())
+            if group is None:
+                self._store_loop(bodies[0], scope, start, stop, width, out)
+            else:
+                self._sum_loop(group, scope, start, stop, width, c, out)
+
+        self.counted(a["lo"], a["hi"], 1, chunk)
+
+    def _store_loop(self, root: Node, scope: LScope, start: ir.Value, stop: ir.Value, width: int,
+                    out: ir.Value) -> None:
+        def body(i: ir.Value) -> None:
+            scope.index = i
+            self.block([root], scope)
+            ptr = self.b.gep(out, [i], source_etype=F64)
+            if root.type.dtype is DType.COMPLEX:
+                re, im = self.pair(root, scope)
+                two = self.b.mul(i, ir.Constant(I64, 2))
+                for lane in range(scope.width):
+                    for part, v in ((0, re), (1, im)):
+                        x = v if scope.width == 1 else self.b.extract_element(v, ir.Constant(I32, lane))
+                        slot = self.b.add(two, ir.Constant(I64, 2 * lane + part))
+                        self.b.store(x, self.b.gep(out, [slot], source_etype=F64))
+                return
+            v = self.ref(root, scope)
+            if root.type.dtype is DType.BOOL:
+                v = self.b.uitofp(v, real_type(scope.width))
+            self.b.store(v, ptr, align=8)
+
+        rest = start
+        for w in (width, 1) if width > 1 else (1,):
+            scope.width = w
+            rest = self.counted(rest, stop, w, body)
+            self.forget(0)
+
+    def _sum_loop(self, group: Sequence[Node], scope: LScope, start: ir.Value, stop: ir.Value, width: int,
+                  c: ir.Value, out: ir.Value) -> None:
+        bodies = [d.args[0] for d in group]
+        widths = (width, 1) if width > 1 else (1,)
+        accs = {w: [(self.alloca(real_type(w)), self.alloca(real_type(w))) for _ in group] for w in widths}
+        for w in widths:
+            zero = self.lowering(w).real(0.0)
+            for s, cc in accs[w]:
+                self.b.store(zero, s)
+                self.b.store(zero, cc)
+        rest = start
+        if width > 1:  # blocks of BLOCK vectors summed plainly, each block total added with compensation
+            scope.width = width
+            plain = [self.alloca(real_type(width)) for _ in group]
+
+            def vector(i: ir.Value) -> None:
+                scope.index = i
+                self.block(bodies, scope)
+                for d, q in zip(group, plain, strict=True):
+                    self.b.store(self.b.fadd(self.b.load(q, typ=real_type(width)), self._term(d, scope)), q)
+
+            def block(i: ir.Value) -> None:
+                for q in plain:
+                    self.b.store(self.lowering(width).real(0.0), q)
+                self.counted(i, self.b.add(i, ir.Constant(I64, width * BLOCK)), width, vector)
+                for (s, cc), q in zip(accs[width], plain, strict=True):
+                    self.accumulate(s, cc, self.b.load(q, typ=real_type(width)))
+
+            rest = self.counted(start, stop, width * BLOCK, block)
+            self.forget(0)
+        scope.width = 1
+
+        def scalar(i: ir.Value) -> None:
+            scope.index = i
+            self.block(bodies, scope)
+            for d, (s, cc) in zip(group, accs[1], strict=True):
+                self.accumulate(s, cc, self._term(d, scope))
+
+        self.counted(rest, stop, 1, scalar)
+        self.forget(0)
+        nacc = len(group)
+        for k in range(nacc):  # lanes and the scalar tail: a plain sum of a few compensated partial sums
+            total: ir.Value = ir.Constant(F64, 0.0)
+            for w in widths:
+                for acc in accs[w][k]:
+                    v = self.b.load(acc, typ=real_type(w))
+                    total = self.b.fadd(total, v if w == 1 else self.reduce(v))
+            slot = self.b.add(self.b.mul(c, ir.Constant(I64, nacc)), ir.Constant(I64, k))
+            self.b.store(total, self.b.gep(out, [slot], source_etype=F64))
+
+    def reduce(self, v: ir.Value) -> ir.Value:
+        """The sum of a vector's lanes, in lane order."""
+        typ = v.type
+        name = f"llvm.vector.reduce.fadd.v{typ.count}f64"
+        fn = self.gen.module.globals.get(name)
+        if fn is None:
+            fn = ir.Function(self.gen.module, ir.FunctionType(F64, [F64, typ]), name)
+        return self.b.call(fn, [ir.Constant(F64, -0.0), v])
+

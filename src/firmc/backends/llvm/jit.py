@@ -1,0 +1,230 @@
+"""Compiling LLVM modules with llvmlite: the host target machine, the optimisation pipeline, the in-process JIT,
+object files and shared libraries, and firmc's runtime for the special functions.
+
+The optimiser runs LLVM's ``O2`` pipeline (the event loops are already vectorised by the emitter; the pipeline
+promotes the accumulators to registers, hoists loop invariants and schedules). No fast-math flags are set, so
+NaN and infinities behave as in the reference interpreter.
+
+The special functions (digamma, incomplete gamma, Landau, Faddeeva) are firmc's C++ runtime
+(``firmc/runtime/*.hpp``) behind C wrappers, compiled once per runtime version with the C++ compiler into the user
+cache (``$XDG_CACHE_HOME/firmc`` or ``~/.cache/firmc``) and loaded into the process; only models that use them
+need it.
+
+Example:
+    >>> target_machine().triple == host_triple()
+    True
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import llvmlite.binding as llvm
+
+from ...errors import UnsupportedFeature
+
+RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
+RUNTIME_WRAPPERS = """\
+#include "elementary.hpp"
+#include "gamma.hpp"
+#include "landau.hpp"
+#include "faddeeva.hpp"
+extern "C" {
+double firmc_rt_digamma(double x) { return fc_digamma(x); }
+double firmc_rt_gammainc(double a, double x) { return fc_gammainc(a, x); }
+double firmc_rt_gammaincc(double a, double x) { return fc_gammaincc(a, x); }
+double firmc_rt_landau(double x) { return fc_landau(x); }
+double firmc_rt_landau_cdf(double x) { return fc_landau_cdf(x); }
+void firmc_rt_faddeeva(double x, double y, double* re, double* im) { fc_faddeeva(x, y, re, im); }
+}
+"""
+CXX = "g++"
+CC = "cc"
+
+
+@functools.cache
+def _initialise() -> None:
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+
+
+def host_triple() -> str:
+    """The triple of this machine.
+
+    Example:
+        >>> "-" in host_triple()
+        True
+    """
+    _initialise()
+    return str(llvm.get_process_triple())
+
+
+@functools.cache
+def target_machine() -> llvm.TargetMachine:
+    """The target machine of this CPU (its features: AVX2, AVX-512 where present), position-independent code.
+
+    Example:
+        >>> target_machine().target_data is not None
+        True
+    """
+    return new_target_machine()
+
+
+def new_target_machine() -> llvm.TargetMachine:
+    """A fresh target machine of this CPU (an execution engine owns, and frees, the one it is given).
+
+    Example:
+        >>> new_target_machine() is not target_machine()
+        True
+    """
+    _initialise()
+    target = llvm.Target.from_triple(host_triple())
+    return target.create_target_machine(cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(),
+                                        opt=3, reloc="pic", codemodel="default")
+
+
+@functools.cache
+def vector_width() -> int:
+    """Lanes of double precision the host's widest vector unit holds (8 with AVX-512, 4 with AVX, else 2).
+
+    Example:
+        >>> vector_width() in (2, 4, 8)
+        True
+    """
+    _initialise()
+    features = llvm.get_host_cpu_features()
+    if features.get("avx512f", False):
+        return 8
+    return 4 if features.get("avx", False) else 2
+
+
+def optimise(text: str) -> llvm.ModuleRef:
+    """Parse, verify and optimise LLVM IR text for the host.
+
+    Example:
+        >>> optimise('define i32 @f() {\\n  ret i32 1\\n}').get_function("f").name
+        'f'
+    """
+    tm = target_machine()
+    mod = llvm.parse_assembly(text)
+    mod.triple = tm.triple
+    mod.data_layout = str(tm.target_data)
+    mod.verify()
+    pto = llvm.create_pipeline_tuning_options(speed_level=2)
+    # the emitter vectorises; LLVM's vectorisers and unrolling would only add compile time
+    pto.loop_vectorization = pto.slp_vectorization = pto.loop_unrolling = pto.loop_interleaving = False
+    pb = llvm.create_pass_builder(tm, pto)
+    pb.getModulePassManager().run(mod, pb)
+    return mod
+
+
+def cache_dir() -> Path:
+    """Where compiled helpers are kept between runs.
+
+    Example:
+        >>> cache_dir().name
+        'firmc'
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "firmc"
+
+
+def _runtime_source() -> tuple[str, str]:
+    parts = [RUNTIME_WRAPPERS] + [(RUNTIME / n).read_text(encoding="utf-8") for n in sorted(os.listdir(RUNTIME))
+                                  if n.endswith(".hpp")]
+    return RUNTIME_WRAPPERS, hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _compile_runtime(suffix: str, flags: list[str]) -> Path:
+    if shutil.which(CXX) is None:
+        raise UnsupportedFeature(f"the special functions of the llvm target need the C++ compiler '{CXX}' once, to "
+                                 "build firmc's runtime")
+    src, digest = _runtime_source()
+    out = cache_dir() / f"runtime-{digest}{suffix}"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="firmc-rt-") as tmp:
+            cpp = Path(tmp) / "runtime.cpp"
+            cpp.write_text(src, encoding="utf-8")
+            part = Path(tmp) / ("out" + suffix)
+            run = subprocess.run([CXX, "-std=c++17", "-O2", "-fPIC", f"-I{RUNTIME}", *flags, str(cpp), "-o",
+                                  str(part)], capture_output=True, text=True, check=False)
+            if run.returncode != 0:
+                raise RuntimeError(f"building firmc's runtime failed:\n{run.stderr[-3000:]}")
+            os.replace(part, out)  # atomic: concurrent processes may build it too
+    return out
+
+
+@functools.cache
+def load_runtime() -> Path:
+    """Build (once) and load firmc's runtime into this process; the library's path.
+
+    Example:
+        >>> load_runtime().suffix
+        '.so'
+    """
+    lib = _compile_runtime(".so", ["-shared"])
+    llvm.load_library_permanently(str(lib))
+    return lib
+
+
+def runtime_object() -> Path:
+    """firmc's runtime as an object file, to link into shared libraries.
+
+    Example:
+        >>> runtime_object().suffix
+        '.o'
+    """
+    return _compile_runtime(".o", ["-c"])
+
+
+def shared_library(mod: llvm.ModuleRef, with_runtime: bool) -> bytes:
+    """The bytes of a shared library holding the (optimised) module, linked with ``cc``.
+
+    Example:
+        >>> shared_library.__name__
+        'shared_library'
+    """
+    if shutil.which(CC) is None:
+        raise UnsupportedFeature(f"writing the llvm target's shared library needs the linker driver '{CC}'")
+    obj = target_machine().emit_object(mod)
+    with tempfile.TemporaryDirectory(prefix="firmc-ld-") as tmp:
+        o = Path(tmp) / "model.o"
+        o.write_bytes(obj)
+        so = Path(tmp) / "model.so"
+        extra = [str(runtime_object()), "-lstdc++"] if with_runtime else []
+        run = subprocess.run([CC, "-shared", "-o", str(so), str(o), *extra, "-lm", "-lpthread"],
+                             capture_output=True, text=True, check=False)
+        if run.returncode != 0:
+            raise RuntimeError(f"linking the shared library failed:\n{run.stderr[-3000:]}")
+        return so.read_bytes()
+
+
+class Jit:
+    """An optimised module compiled in process; ``address(name)`` of its functions.
+
+    Example:
+        >>> j = Jit('define i32 @one() {\\n  ret i32 1\\n}', runtime=False)
+        >>> import ctypes; ctypes.CFUNCTYPE(ctypes.c_int)(j.address("one"))()
+        1
+    """
+
+    def __init__(self, text: str, runtime: bool) -> None:
+        if runtime:
+            load_runtime()
+        self.module = optimise(text)
+        self.engine = llvm.create_mcjit_compiler(self.module, new_target_machine())
+        self.engine.finalize_object()
+
+    def address(self, name: str) -> int:
+        """The address of a function."""
+        addr = int(self.engine.get_function_address(name))
+        if not addr:
+            raise UnsupportedFeature(f"the JIT has no function '{name}'")
+        return addr

@@ -76,8 +76,12 @@ def target_machine() -> llvm.TargetMachine:
     return new_target_machine()
 
 
-def new_target_machine() -> llvm.TargetMachine:
+def new_target_machine(jit: bool = False) -> llvm.TargetMachine:
     """A fresh target machine of this CPU (an execution engine owns, and frees, the one it is given).
+
+    ``jit``: for the in-process JIT, with the JIT's code model (large on x86-64: the C library and firmc's
+    runtime may lie more than 2 GiB away from the JIT's code, e.g. once ROOT is loaded); otherwise position-
+    independent code for shared libraries.
 
     Example:
         >>> new_target_machine() is not target_machine()
@@ -85,8 +89,12 @@ def new_target_machine() -> llvm.TargetMachine:
     """
     _initialise()
     target = llvm.Target.from_triple(host_triple())
-    return target.create_target_machine(cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(),
-                                        opt=3, reloc="pic", codemodel="default")
+    features = llvm.get_host_cpu_features().flatten()
+    if jit:
+        return target.create_target_machine(cpu=llvm.get_host_cpu_name(), features=features, opt=3,
+                                            codemodel="jitdefault", jit=True)
+    return target.create_target_machine(cpu=llvm.get_host_cpu_name(), features=features, opt=3, reloc="pic",
+                                        codemodel="default")
 
 
 @functools.cache
@@ -219,7 +227,7 @@ class Jit:
         if runtime:
             load_runtime()
         self.module = optimise(text)
-        self.engine = llvm.create_mcjit_compiler(self.module, new_target_machine())
+        self.engine = llvm.create_mcjit_compiler(self.module, new_target_machine(jit=True))
         self.engine.finalize_object()
 
     def address(self, name: str) -> int:

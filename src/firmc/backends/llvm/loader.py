@@ -100,7 +100,7 @@ def nll_grad(data, params=None, weights=None):
     p, keep, ptrs, n, w, wp = _events(data, params, weights)
     g = np.zeros(max(len(FREE), 1))
     v = _fn("nll_grad", ctypes.c_double)(p.ctypes.data_as(_P), ptrs, wp, ctypes.c_size_t(n), g.ctypes.data_as(_P))
-    return float(v), {{k: float(g[i]) for i, k in enumerate(FREE)}}
+    return float(v), {k: float(g[i]) for i, k in enumerate(FREE)}
 '''
 
 _HESS = '''

@@ -111,8 +111,8 @@ def test_output_is_deterministic(model: firmc.Module) -> None:
 def test_cli_writes_ir_library_and_loader(tmp_path: Path, compiled: tuple[firmc.Compiled, firmc.Compiled]) -> None:
     """`firmc MODEL --target llvm -o out/`: the .ll, the .so (C ABI) and a loader that needs only NumPy."""
     out = tmp_path / "out"
-    run = subprocess.run([sys.executable, "-m", "firmc", str(EXAMPLES / "gauss_exp.hs3.json"), "--target", "llvm", "--entry", "model",
-                          "-o", str(out)], capture_output=True, text=True, check=False)
+    run = subprocess.run([sys.executable, "-m", "firmc", str(EXAMPLES / "gauss_exp.hs3.json"), "--target", "llvm",
+                          "--entry", "model", "-o", str(out)], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     assert sorted(p.name for p in out.iterdir()) == ["libmodel.so", "model.ll", "model_llvm.py"]
     _, interp = compiled

@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from llvmlite import ir
 
+from ...errors import UnsupportedFeature
 from ...ir import Node, walk
 from ...passes.gradient import gradient_key, hessian_key
 from .. import EVENTS, Program
@@ -56,7 +57,7 @@ class ModuleGen:
     """
 
     def __init__(self, program: Program, width: int, triple: str = "", layout: str = "",
-                 libm: bool = True) -> None:
+                 libm: str = "") -> None:
         self.program, self.width, self.libm = program, width, libm
         self.module = ir.Module(name=file_stem(program.name))
         self.module.triple, self.module.data_layout = triple, layout
@@ -116,6 +117,8 @@ class ModuleGen:
 
     def faddeeva(self, f: LFunction, re: ir.Value, im: ir.Value, width: int) -> tuple[ir.Value, ir.Value]:
         """The Faddeeva function w(re + i im) through firmc's runtime, lane by lane."""
+        if self.libm:
+            raise UnsupportedFeature("op 'faddeeva' needs firmc's compiled runtime, which PTX output lacks")
         self.uses_runtime = True
         fn = self._declare("firmc_rt_faddeeva", ir.FunctionType(ir.VoidType(), [F64, F64, PTR, PTR]))
         out_re, out_im = f.alloca(F64), f.alloca(F64)

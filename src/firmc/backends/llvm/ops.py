@@ -88,9 +88,9 @@ class Lowering:
         'apply'
     """
 
-    def __init__(self, module: ir.Module, builder: ir.IRBuilder, width: int, libm: bool = True) -> None:
+    def __init__(self, module: ir.Module, builder: ir.IRBuilder, width: int, libm: str = "") -> None:
         self.module, self.b, self.width = module, builder, width
-        self.libm = libm  # False: a target without the C library (NVPTX)
+        self.libm = libm  # the C library's names ("") or a prefix: "__nv_" for CUDA's libdevice (no firmc runtime)
 
     # -- constants and lanes ----------------------------------------------------------------------------
     def real(self, value: float) -> ir.Value:
@@ -140,9 +140,7 @@ class Lowering:
 
     def call_libm(self, op: str, args: Sequence[ir.Value]) -> ir.Value:
         """The C library's function for ``op``, lane by lane."""
-        if not self.libm:
-            raise UnsupportedFeature(f"op '{op}' needs the C library, which this LLVM target does not have")
-        return self.scalar_call(LIBM[op], args)
+        return self.scalar_call(self.libm + LIBM[op], args)
 
     # -- comparisons --------------------------------------------------------------------------------------
     def truth(self, node: Node, v: ir.Value) -> ir.Value:
@@ -202,8 +200,8 @@ class Lowering:
             return self.call_libm(op, a)
         if op in RUNTIME:
             name, arity = RUNTIME[op]
-            if not self.libm:
-                raise UnsupportedFeature(f"op '{op}' needs firmc's compiled runtime, which this LLVM target lacks")
+            if self.libm:
+                raise UnsupportedFeature(f"op '{op}' needs firmc's compiled runtime, which PTX output lacks")
             return self.scalar_call(name, a[:arity])
         if op in _CMP:
             ordered, sym = _CMP[op]

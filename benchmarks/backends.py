@@ -7,7 +7,8 @@ call so that nothing can cache. Per back-end the generated ``nll``, ``nll_grad``
 ``nll_grad_autodiff`` are checked equal to a hand-written version of the same work (rtol 1e-10) and then timed
 against it: first call (compile/JIT) apart from the steady state, inner repetitions so that one measurement lasts
 >= 0.2 s, >= 7 repeats alternating generated and hand-written; the ratio is the median of the per-pair ratios.
-Writes docs/performance.md; prints the targets missed (and exits 0 all the same: a benchmark is not a test).
+Writes its section of docs/performance.md; prints the targets missed (and exits 0 all the same: a benchmark is
+not a test).
 
 Run: ``bash scripts/bench.sh backends`` (or ``.venv/bin/python benchmarks/backends.py [--quick] [--out FILE]``;
 ``--quick`` is a smoke run with small N and short measurements, which writes a report only when given --out).
@@ -17,26 +18,41 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import platform
 import statistics
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# One thread per library, set before they load: on 2 shared cores the thread pools of BLAS, torch (OpenMP) and XLA
-# fight each other and the other processes, which made torch and BLAS timings erratic by up to 100x.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
-os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false "
-                           "intra_op_parallelism_threads=1").strip()
+sys.path.insert(0, str(Path(__file__).parent))
+from common import (
+    GRAD,
+    HI,
+    LO,
+    POINTS,
+    REPORT,
+    SEED,
+    Timed,
+    alternate,
+    cell,
+    first_call,
+    fmt_n,
+    fmt_t,
+    generate,
+    generated,
+    machine,
+    no_block,
+    ratios,
+    single_threaded,
+    write_section,
+)
+
+single_threaded()  # before jax and torch load
 
 import jax  # noqa: E402
 
-jax.config.update("jax_enable_x64", True)  # firmc works in float64; before any array is made
+jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]  # firmc works in float64
 
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
@@ -44,48 +60,12 @@ import torch  # noqa: E402
 from jax.scipy.special import erf as jax_erf  # noqa: E402
 
 import firmc  # noqa: E402
-from firmc.backends.pysource import import_text  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).parent))
-from models import gauss_exp  # noqa: E402
 
 torch.set_num_threads(1)
 
-ROOT = Path(__file__).resolve().parents[1]
-LO, HI = -10.0, 10.0
-TRUTH = {"mu": 1.0, "sigma": 1.5, "c": -0.3, "f": 0.3}
-POINT = {"mu": 0.9, "sigma": 1.6, "c": -0.25, "f": 0.35}
-POINTS = (POINT, {**POINT, "mu": 0.91})  # alternated call by call
-GRAD = ("c", "f", "mu", "sigma")
-SEED = 20260601
 RTOL = 1e-10
 SQRT2, SQRT_PI_2 = math.sqrt(2.0), math.sqrt(math.pi / 2.0)
 Fn = Callable[..., Any]
-
-
-# ---------------------------------------------------------------- data and the generated modules
-
-def generate(n: int, seed: int = SEED) -> np.ndarray:
-    """n events of the truth on [LO, HI]: a binomial split, a truncated Gaussian (by rejection) and a truncated
-    exponential (by inverting its CDF), shuffled."""
-    rng = np.random.default_rng(seed)
-    n_sig = int(rng.binomial(n, TRUTH["f"]))
-    g = rng.normal(TRUTH["mu"], TRUTH["sigma"], size=n_sig + n_sig // 10 + 100)
-    g = g[(g >= LO) & (g <= HI)][:n_sig]
-    c, u = TRUTH["c"], rng.uniform(size=n - n_sig)
-    e = np.log(math.exp(c * LO) + u * (math.exp(c * HI) - math.exp(c * LO))) / c
-    x = np.concatenate([g, e])
-    rng.shuffle(x)
-    return x
-
-
-def generated(target: str) -> tuple[Any, float]:
-    """The generated module for ``target`` and the seconds firmc.compile + import took."""
-    t0 = time.perf_counter()
-    compiled = firmc.compile(firmc.load(gauss_exp(LO, HI)), target, entry="model")
-    ((_, text),) = compiled.artifact.files.items()
-    module = import_text(text, f"bench_gauss_exp_{target}")
-    return module, time.perf_counter() - t0
 
 
 # ---------------------------------------------------------------- hand-written: NumPy
@@ -188,29 +168,6 @@ class Result:
         return None if self.case.target is None else self.ratio <= self.case.target
 
 
-def _per_call(fn: Fn, data: dict[str, Any], inner: int, block: Fn) -> float:
-    """Seconds per call over ``inner`` calls, alternating the two parameter points, each result blocked on."""
-    t0 = time.perf_counter()
-    for i in range(inner):
-        block(fn(data, POINTS[i & 1]))
-    return (time.perf_counter() - t0) / inner
-
-
-def _inner(fn: Fn, data: dict[str, Any], block: Fn, budget: float) -> int:
-    """Inner repetitions for one measurement of at least ``budget`` seconds (estimated, with 20 % margin)."""
-    n = 1
-    while (t := _per_call(fn, data, n, block)) * n < budget / 8:
-        n *= 4
-    return max(2, math.ceil(1.2 * budget / t))
-
-
-def _first(fn: Fn, data: dict[str, Any], block: Fn) -> tuple[Any, float]:
-    t0 = time.perf_counter()
-    out = fn(data, POINTS[0])
-    block(out)
-    return out, time.perf_counter() - t0
-
-
 def _floats(out: Any) -> list[float]:
     """The value, then the gradient in GRAD order (when ``out`` is a (value, gradient) pair)."""
     if isinstance(out, tuple):
@@ -228,24 +185,16 @@ def _check(case: Case) -> None:
 
 def measure(case: Case, n: int, repeats: int, budget: float) -> Result:
     """First calls, the equality check, then ``repeats`` alternating measurements of generated and hand-written."""
-    _, first_gen = _first(case.gen, case.data, case.block)
-    _, first_hand = _first(case.hand, case.data, case.block)
+    _, first_gen = first_call(case.gen, case.data, case.block)
+    _, first_hand = first_call(case.hand, case.data, case.block)
     _check(case)
-    inner_gen = _inner(case.gen, case.data, case.block, budget)
-    inner_hand = _inner(case.hand, case.data, case.block, budget)
-    gen, hand = [], []
-    for _ in range(repeats):
-        gen.append(_per_call(case.gen, case.data, inner_gen, case.block))
-        hand.append(_per_call(case.hand, case.data, inner_hand, case.block))
-    ratios = [g / h for g, h in zip(gen, hand, strict=True)]
-    return Result(case, n, first_gen, first_hand, gen, hand, ratios)
+    gen, hand = Timed("generated", case.gen, case.data, case.block), Timed("hand-written", case.hand, case.data,
+                                                                          case.block)
+    alternate([gen, hand], repeats, budget)
+    return Result(case, n, first_gen, first_hand, gen.times, hand.times, ratios(gen.times, hand.times))
 
 
 # ---------------------------------------------------------------- the cases
-
-def _none(out: Any) -> Any:
-    return out
-
 
 def _jax_vg() -> Fn:
     """A fresh ``jax.jit(jax.value_and_grad(jax_nll))`` (its own function, so that JAX's caches do not share it)."""
@@ -259,35 +208,21 @@ def cases(modules: dict[str, Any], x: np.ndarray) -> list[Case]:
     """Every comparison at one data set (JAX functions freshly jitted, so their first call compiles)."""
     mj, mt, mn = modules["jax"], modules["torch"], modules["numpy"]
     dj, dt, dn = {"x": jnp.asarray(x)}, {"x": torch.from_numpy(x.copy())}, {"x": x}
-    jb, jit = jax.block_until_ready, jax.jit
+    jb, jit, nb = jax.block_until_ready, jax.jit, no_block
     jvg, tvg = "`jit(value_and_grad(nll))`", "`torch.autograd.grad`"
     return [
         Case("JAX", "NLL", "`jit(nll)`", "`jit(nll)`", jit(mj.nll), jit(jax_nll), dj, jb, 1.2),
         Case("JAX", "NLL + grad", "`jit(nll_grad)`", jvg, jit(mj.nll_grad), _jax_vg(), dj, jb, 1.2),
         Case("JAX", "NLL + grad", "`jit(nll_grad_autodiff)`", jvg, jit(mj.nll_grad_autodiff), _jax_vg(), dj, jb, 1.2),
-        Case("torch", "NLL", "`nll`", "torch", mt.nll, torch_nll, dt, _none, 1.5),
-        Case("torch", "NLL + grad", "`nll_grad`", tvg, mt.nll_grad, torch_nll_grad, dt, _none, 1.5),
-        Case("torch", "NLL + grad", "`nll_grad_autodiff`", tvg, mt.nll_grad_autodiff, torch_nll_grad, dt, _none, 1.5),
-        Case("NumPy", "NLL", "`nll`", "NumPy", mn.nll, np_nll, dn, _none, None),
-        Case("NumPy", "NLL + grad", "`nll_grad`", "NumPy, analytic", mn.nll_grad, np_nll_grad, dn, _none, None),
+        Case("torch", "NLL", "`nll`", "torch", mt.nll, torch_nll, dt, nb, 1.5),
+        Case("torch", "NLL + grad", "`nll_grad`", tvg, mt.nll_grad, torch_nll_grad, dt, nb, 1.5),
+        Case("torch", "NLL + grad", "`nll_grad_autodiff`", tvg, mt.nll_grad_autodiff, torch_nll_grad, dt, nb, 1.5),
+        Case("NumPy", "NLL", "`nll`", "NumPy", mn.nll, np_nll, dn, nb, None),
+        Case("NumPy", "NLL + grad", "`nll_grad`", "NumPy, analytic", mn.nll_grad, np_nll_grad, dn, nb, None),
     ]
 
 
 # ---------------------------------------------------------------- the report
-
-def _n(n: int) -> str:
-    """1e4 for 10000 (powers of ten), else the number."""
-    k = round(math.log10(n))
-    return f"1e{k}" if 10**k == n else str(n)
-
-
-def _t(seconds: float) -> str:
-    return f"{seconds * 1e3:.3g} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.3g} µs"
-
-
-def _cell(times: Sequence[float]) -> str:
-    return f"{_t(statistics.median(times))} ({_t(min(times))}–{_t(max(times))})"
-
 
 def _verdict(r: Result) -> str:
     if r.met is None:
@@ -298,15 +233,14 @@ def _verdict(r: Result) -> str:
 def _row(r: Result) -> str:
     c = r.case
     ratio = f"**{r.ratio:.2f}** ({min(r.ratios):.2f}–{max(r.ratios):.2f})"
-    return (f"| {_n(r.n)} | {c.backend} | {c.what} | {c.gen_label} | {c.hand_label} | {_cell(r.gen)} | "
-            f"{_cell(r.hand)} | {ratio} | "
-            f"{_t(r.first_gen)} / {_t(r.first_hand)} | {_verdict(r)} |")
+    return (f"| {fmt_n(r.n)} | {c.backend} | {c.what} | {c.gen_label} | {c.hand_label} | {cell(r.gen)} | "
+            f"{cell(r.hand)} | {ratio} | "
+            f"{fmt_t(r.first_gen)} / {fmt_t(r.first_hand)} | {_verdict(r)} |")
 
 
 def _machine() -> str:
-    return (f"{platform.platform()}, {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs "
-            f"(torch threads {torch.get_num_threads()}); Python {platform.python_version()}, NumPy {np.__version__}, "
-            f"JAX {jax.__version__} (CPU, x64), torch {torch.__version__}, firmc {firmc.__version__}")
+    return (f"{machine()} (torch threads {torch.get_num_threads()}); JAX {jax.__version__} (CPU, x64), "
+            f"torch {torch.__version__}, firmc {firmc.__version__}")
 
 
 def _summary(results: list[Result]) -> list[str]:
@@ -314,7 +248,7 @@ def _summary(results: list[Result]) -> list[str]:
     met = [r for r in results if r.met]
     out = [f"Targets met: {len(met)} of {len(met) + len(missed)}."]
     if missed:
-        out.append("Missed: " + "; ".join(f"{r.case.backend} {r.case.gen_label} at N = {_n(r.n)} "
+        out.append("Missed: " + "; ".join(f"{r.case.backend} {r.case.gen_label} at N = {fmt_n(r.n)} "
                                            f"({r.ratio:.2f}× > {r.case.target:g}×)" for r in missed) + ".")
     else:
         out.append("No target is missed.")
@@ -322,11 +256,10 @@ def _summary(results: list[Result]) -> list[str]:
 
 
 def report(results: list[Result], setup: dict[str, float], repeats: int, budget: float) -> str:
-    """docs/performance.md (the back-ends section)."""
+    """The back-ends section of docs/performance.md."""
     lines = [
-        "# Performance", "",
-        "Generated by `bash scripts/bench.sh backends` (benchmarks/backends.py); do not edit by hand.", "",
         "## Generated Python back-ends against hand-written code", "",
+        "Reproduce: `bash scripts/bench.sh backends` (benchmarks/backends.py).", "",
         "PERFORMANCE.md's Workload 1: the unbinned NLL of f·Gauss(x | μ, σ) + (1−f)·Exp(x | c), Exp ∝ exp(c·x), "
         "each normalised on [−10, 10]; N events drawn from the truth μ=1, σ=1.5, c=−0.3, f=0.3 (seed "
         f"{SEED}); evaluated at μ=0.9, σ=1.6, c=−0.25, f=0.35, μ alternating with 0.91 call by call. *generated* "
@@ -340,7 +273,7 @@ def report(results: list[Result], setup: dict[str, float], repeats: int, budget:
         "median (min–max) per call; the ratio generated / hand-written is the median (min–max) of the per-pair "
         "ratios. *first call* is apart from these: for JAX the tracing and XLA compilation of `jax.jit`. "
         "firmc.compile + import of the generated module: "
-        + ", ".join(f"{k} {_t(v)}" for k, v in setup.items()) + ". The machine is shared and noisy: compare "
+        + ", ".join(f"{k} {fmt_t(v)}" for k, v in setup.items()) + ". The machine is shared and noisy: compare "
         "ratios from one run, not absolute times across runs.", "",
         f"Machine: {_machine()}.", "",
         "| N | back-end | quantity | generated | hand-written | generated time | hand-written time "
@@ -358,7 +291,7 @@ def main() -> int:
     ap.add_argument("--out", default=None, help="report file (default docs/performance.md; none with --quick)")
     args = ap.parse_args()
     sizes, repeats, budget = ((10_000, 100_000), 3, 0.02) if args.quick else ((10_000, 1_000_000), 9, 0.2)
-    out = args.out or (None if args.quick else str(ROOT / "docs" / "performance.md"))
+    out = args.out or (None if args.quick else str(REPORT))
     setup, modules = {}, {}
     for target in ("numpy", "jax", "torch"):
         modules[target], setup[target] = generated(target)
@@ -367,18 +300,18 @@ def main() -> int:
         for case in cases(modules, generate(n)):
             r = measure(case, n, repeats, budget)
             results.append(r)
-            print(f"N={_n(n)} {case.backend:6s} {case.gen_label:26s} gen {_t(statistics.median(r.gen)):>9s}  "
-                  f"hand {_t(statistics.median(r.hand)):>9s}  ratio {r.ratio:5.2f}  {_verdict(r)}", flush=True)
+            print(f"N={fmt_n(n)} {case.backend:6s} {case.gen_label:26s} gen {fmt_t(statistics.median(r.gen)):>9s}  "
+                  f"hand {fmt_t(statistics.median(r.hand)):>9s}  ratio {r.ratio:5.2f}  {_verdict(r)}", flush=True)
     text = report(results, setup, repeats, budget)
     if out:
-        Path(out).write_text(text, encoding="utf-8")
-        print(f"wrote {out}")
+        write_section(Path(out), "backends", text)
+        print(f"wrote the backends section of {out}")
     else:
         print(text)
     missed = [r for r in results if r.met is False]
     print(f"targets met: {sum(1 for r in results if r.met)} of {sum(1 for r in results if r.met is not None)}")
     for r in missed:
-        print(f"MISSED: {r.case.backend} {r.case.gen_label} at N = {_n(r.n)}: {r.ratio:.2f}x the hand-written "
+        print(f"MISSED: {r.case.backend} {r.case.gen_label} at N = {fmt_n(r.n)}: {r.ratio:.2f}x the hand-written "
               f"(target <= {r.case.target:g}x)")
     return 0  # a benchmark, not a test: misses are reported, not failed
 

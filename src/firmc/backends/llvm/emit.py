@@ -59,6 +59,7 @@ class LScope:
     wbase: ir.Value | None = None  # the call's weights, or any array of the right length when there are none
     has_w: ir.Value | None = None
     start: ir.Value | None = None  # set when weights are read relative to the chunk's start
+    static_w: bool | None = None  # the call's weights known present/absent in the code being emitted
 
     @property
     def bound(self) -> frozenset[str]:
@@ -268,12 +269,13 @@ class LFunction(Phased[LScope]):
         b.store(b.fadd(b.load(c, typ=typ), corr), c)
         b.store(t, s)
 
-    def _term(self, d: Node, inner: LScope) -> ir.Value:
-        v = self.ref(d.args[0], inner)
-        if not inner.weights:
-            return v
+    def weight(self, inner: LScope) -> ir.Value | None:
+        """The weight of the element in progress of a reduction (None: unweighted)."""
+        if not inner.weights or inner.static_w is False:
+            return None
         assert inner.index is not None
-        base = inner.wbase if inner.events and inner.weights == "w" else self.column(inner.weights)
+        call_weights = inner.events and inner.weights == "w"
+        base = inner.wbase if call_weights else self.column(inner.weights)
         assert base is not None
         index = inner.index if inner.start is None else self.b.sub(inner.index, inner.start)
         ptr = self.b.gep(base, [index], source_etype=F64)
@@ -281,10 +283,14 @@ class LFunction(Phased[LScope]):
             wv = self.lowering(inner.width).splat(self.b.load(ptr, typ=F64))
         else:
             wv = self.b.load(ptr, typ=real_type(inner.width), align=8)
-        if inner.events and inner.weights == "w":
+        if call_weights and inner.static_w is None:  # decided per call: 1 without weights
             assert inner.has_w is not None
-            return self.b.select(inner.has_w, self.b.fmul(wv, v), v)
-        return self.b.fmul(wv, v)
+            wv = self.b.select(inner.has_w, wv, self.lowering(inner.width).real(1.0))
+        return wv
+
+    def _term(self, d: Node, inner: LScope, wv: ir.Value | None) -> ir.Value:
+        v = self.ref(d.args[0], inner)
+        return v if wv is None else self.b.fmul(wv, v)
 
     def inline_loop(self, group: list[Node], scope: LScope) -> None:
         """A loop emitted in place (quadrature rules, sums over embedded data inside a kernel)."""
@@ -300,8 +306,9 @@ class LFunction(Phased[LScope]):
         def body(i: ir.Value) -> None:
             inner.index = i
             self.block([d.args[0] for d in group], inner)
+            wv = self.weight(inner)
             for d, (s, c) in zip(group, accs, strict=True):
-                self.accumulate(s, c, self._term(d, inner))
+                self.accumulate(s, c, self._term(d, inner, wv))
 
         self.counted(ir.Constant(I64, 0), self.count(inner), 1, body)
         self.forget(scope.depth)
@@ -434,8 +441,9 @@ class LFunction(Phased[LScope]):
             def vector(i: ir.Value) -> None:
                 scope.index = i
                 self.block(bodies, scope)
+                wv = self.weight(scope)
                 for d, q in zip(group, plain, strict=True):
-                    self.b.store(self.b.fadd(self.b.load(q, typ=real_type(width)), self._term(d, scope)), q)
+                    self.b.store(self.b.fadd(self.b.load(q, typ=real_type(width)), self._term(d, scope, wv)), q)
 
             def block(i: ir.Value) -> None:
                 for q in plain:
@@ -444,15 +452,30 @@ class LFunction(Phased[LScope]):
                 for (s, cc), q in zip(accs[width], plain, strict=True):
                     self.accumulate(s, cc, self.b.load(q, typ=real_type(width)))
 
-            rest = self.counted(start, stop, width * BLOCK, block)
-            self.forget(0)
+            if scope.has_w is None:
+                rest = self.counted(start, stop, width * BLOCK, block)
+                self.forget(0)
+            else:  # the hot loop twice, with and without weights, rather than a choice per event
+                ends = []
+                with self.b.if_else(scope.has_w) as (weighted, unweighted):
+                    for flag, branch in ((True, weighted), (False, unweighted)):
+                        with branch:
+                            scope.static_w = flag
+                            ends.append((self.counted(start, stop, width * BLOCK, block), self.b.block))
+                            self.forget(0)
+                scope.static_w = None
+                phi = self.b.phi(I64)
+                for value, where in ends:
+                    phi.add_incoming(value, where)
+                rest = phi
         scope.width = 1
 
         def scalar(i: ir.Value) -> None:
             scope.index = i
             self.block(bodies, scope)
+            wv = self.weight(scope)
             for d, (s, cc) in zip(group, accs[1], strict=True):
-                self.accumulate(s, cc, self._term(d, scope))
+                self.accumulate(s, cc, self._term(d, scope, wv))
 
         self.counted(rest, stop, 1, scalar)
         self.forget(0)

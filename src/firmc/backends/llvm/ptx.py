@@ -137,8 +137,9 @@ class GpuFunction(LFunction):
         if group is None:
             self._store(bodies[0], scope, i)
         else:
+            wv = self.weight(scope)
             for d, (s, c) in zip(group, accs, strict=True):
-                self.accumulate(s, c, self._term(d, scope))
+                self.accumulate(s, c, self._term(d, scope, wv))
         i.add_incoming(self.b.add(i, stride), self.b.block)
         self.b.branch(head)
         self.b.position_at_end(done)

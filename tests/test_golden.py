@@ -26,8 +26,10 @@ def _text(target: str, source: str) -> str:
     return next(iter(c.artifact.files.values()))
 
 
-GOLDEN = [t for t in GENERATED_TARGETS if t != "llvm"]  # llvm's text names the host CPU's triple and layout
-CASES = [(t, "model") for t in GOLDEN] + [(t, "every_op") for t in GOLDEN]
+# llvm's text names the host CPU's triple and layout; cuda is emitted anywhere (run only on a GPU: test_cuda.py)
+TARGETS = [*(t for t in GENERATED_TARGETS if t != "llvm"), "cuda"]
+CASES = [(t, "model") for t in TARGETS] + [(t, "every_op") for t in TARGETS]
+SUFFIX = {"cpp": "hpp", "cuda": "cu"}
 
 
 @pytest.mark.parametrize(("target", "source"), CASES)
@@ -35,7 +37,7 @@ def test_generated_code_is_golden(target: str, source: str, update_golden: bool,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
     text = _text(target, source)
-    path = GOLDEN / f"{source}_{target}.{'hpp' if target == 'cpp' else 'py'}.txt"
+    path = GOLDEN / f"{source}_{target}.{SUFFIX.get(target, 'py')}.txt"
     if update_golden:
         GOLDEN.mkdir(exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -158,6 +158,7 @@ def available_targets() -> list[str]:
             backend = get_backend(name)
         except UnsupportedFeature:
             continue
-        if all(importlib.util.find_spec(r) is not None for r in backend.requires):
+        lacks = getattr(backend, "missing", lambda: "")()  # beyond Python packages: a compiler, a device
+        if not lacks and all(importlib.util.find_spec(r) is not None for r in backend.requires):
             out.append(name)
     return out

@@ -82,19 +82,24 @@ class Phased(Generic[S]):
         return order
 
     def reads(self, starts: Sequence[Node], inner: S, scope: S) -> set[Node]:
-        """Nodes homed in ``scope`` that ``starts`` (evaluated in ``inner``, nested in ``scope``) read."""
+        """Nodes homed in ``scope`` that ``starts`` (evaluated in ``inner``, nested in ``scope``) read; the body of
+        a reduction nested in between is read in the scope it opens (where its own variables are bound)."""
         out: set[Node] = set()
-        stack, seen = list(starts), set()
+        stack: list[tuple[Node, S]] = [(n, inner) for n in starts]
+        seen: set[tuple[Node, int]] = set()
         while stack:
-            n = stack.pop()
-            if n in seen:
+            n, at = stack.pop()
+            if (n, id(at)) in seen:
                 continue
-            seen.add(n)
-            h = self.home(n, inner)
+            seen.add((n, id(at)))
+            h = self.home(n, at)
             if h is scope:
                 out.add(n)
             elif h.depth > scope.depth:
-                stack.extend(self.args_of(n) if n.op not in STRUCTURAL else (n.args[0],))
+                if n.op in STRUCTURAL:
+                    stack.append((n.args[0], self.child(n, h)))
+                else:
+                    stack.extend((a, at) for a in self.args_of(n))
         return out
 
     def needs(self, d: Node, scope: S) -> set[Node]:

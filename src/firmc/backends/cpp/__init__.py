@@ -14,18 +14,13 @@ import hashlib
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from ...errors import UnsupportedFeature
-from ...ir.types import DType
-from ...passes.gradient import gradient_key, hessian_key
-from .. import EVENT_WEIGHTS, Artifact, Evaluator, Program
+from .. import Artifact, Evaluator, Program
 from ..csource.pairs import lower_complex
+from ..csource.runner import Runner
 from ..lowering import lower_structural
 from ..naming import file_stem
 from .header import header_text
@@ -35,7 +30,6 @@ CXX = "g++"
 # inline functions when both libraries are loaded in one process
 CXXFLAGS = ("-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-fvisibility=hidden")
 _BUILD: list[tempfile.TemporaryDirectory[str]] = []
-_F64 = ctypes.POINTER(ctypes.c_double)
 
 
 def compile_shared(text: str, stem: str) -> Path:
@@ -95,57 +89,7 @@ class CppBackend:
         assert program is not None
         ((name, text),) = artifact.files.items()
         lib = ctypes.CDLL(str(compile_shared(text, name.removesuffix(".hpp"))))
-        return _Runner(lib, "firmc_" + file_stem(program.name), program)
-
-
-class _Runner:
-    def __init__(self, lib: ctypes.CDLL, prefix: str, program: Program) -> None:
-        self.lib, self.prefix, self.program = lib, prefix, program
-        self.free = [p for p in program.parameters if not program.defaults[p].const]
-
-    def _fn(self, name: str, restype: Any) -> Any:
-        fn = getattr(self.lib, f"{self.prefix}_{name}")
-        fn.restype = restype
-        return fn
-
-    def __call__(self, inputs: Mapping[str, Any], outputs: Sequence[str] | None = None) -> dict[str, np.ndarray]:
-        prog = self.program
-        keys = list(prog.outputs) if outputs is None else [k for k in outputs if k in prog.outputs]
-        p = np.ascontiguousarray([float(inputs[q]) for q in prog.parameters], dtype=float)
-        cols = [np.ascontiguousarray(np.atleast_1d(np.asarray(inputs[o], dtype=float))) for o in prog.observables]
-        n = int(np.broadcast(*cols).size) if cols else 1
-        cols = [np.ascontiguousarray(np.broadcast_to(c, (n,))) for c in cols]
-        xs = (_F64 * max(len(cols), 1))(*[c.ctypes.data_as(_F64) for c in cols])
-        w = inputs.get(EVENT_WEIGHTS)
-        wp = None if w is None else np.ascontiguousarray(np.asarray(w, dtype=float))
-        wptr = None if wp is None else wp.ctypes.data_as(_F64)
-        pp = p.ctypes.data_as(_F64)
-        out: dict[str, np.ndarray] = {}
-        for key in keys:
-            if key in out:
-                continue
-            if key in ("value", "logpdf"):
-                name = key if key == "logpdf" else ("pdf" if prog.kind == "distribution" else "value")
-                cplx = prog.outputs[key].type.dtype is DType.COMPLEX
-                buf = np.zeros(2 * n if cplx else n)
-                self._fn(name, None)(pp, xs, ctypes.c_size_t(n), buf.ctypes.data_as(_F64))
-                out[key] = buf.view(complex) if cplx else buf
-            elif key == "expected":
-                out[key] = np.asarray(self._fn("expected", ctypes.c_double)(pp))
-            elif key == "nll":
-                out[key] = np.asarray(self._fn("nll", ctypes.c_double)(pp, xs, wptr, ctypes.c_size_t(n)))
-            elif key.startswith("grad:"):
-                g = np.zeros(max(len(self.free), 1))
-                v = self._fn("nll_grad", ctypes.c_double)(pp, xs, wptr, ctypes.c_size_t(n), g.ctypes.data_as(_F64))
-                out["nll"] = np.asarray(v)
-                out.update({gradient_key("nll", q): np.asarray(g[i]) for i, q in enumerate(self.free)})
-            elif key.startswith("hess:"):
-                k = len(self.free)
-                h = np.zeros(max(k * k, 1))
-                self._fn("nll_hessian", ctypes.c_double)(pp, xs, wptr, ctypes.c_size_t(n), h.ctypes.data_as(_F64))
-                out.update({hessian_key("nll", a, b): np.asarray(h[i * k + j]) for i, a in enumerate(self.free)
-                            for j, b in enumerate(self.free) if j >= i})
-        return {k: out[k] for k in keys}
+        return Runner(lib, "firmc_" + file_stem(program.name), program)
 
 
 BACKEND = CppBackend()

@@ -34,8 +34,8 @@ from ...ir import Node, leaves, walk
 from ...ir.types import DType
 from ...passes.gradient import gradient_key, hessian_key
 from .. import EVENTS, Program
-from ..csource.dialects import CPP
-from ..csource.emit import CFunction, c_literal
+from ..csource.dialects import CPP, CDialect, c_literal
+from ..csource.emit import CFunction
 from ..naming import file_stem
 from ..quadrules import rules_for
 
@@ -53,10 +53,18 @@ FIRMC_FN void fc_accumulate(double& s, double& c, double v) {
 #endif"""
 
 
-def _array(name: str, values: np.ndarray) -> str:
-    items = [c_literal(float(v), DType.REAL) for v in np.asarray(values, dtype=float).ravel()]
+def c_array(name: str, values: np.ndarray, decl: str = "inline constexpr double", dialect: CDialect = CPP) -> str:
+    """The declaration of a constant array of doubles (six to a line).
+
+    Example:
+        >>> print(c_array("a", np.array([1.0, 2.5])))
+        inline constexpr double a[] = {
+            1.0, 2.5
+        };
+    """
+    items = [dialect.literal(float(v), DType.REAL) for v in np.asarray(values, dtype=float).ravel()]
     rows = [", ".join(items[i:i + 6]) for i in range(0, len(items), 6)]
-    return f"inline constexpr double {name}[] = {{\n    " + ",\n    ".join(rows) + "\n};"
+    return f"{decl} {name}[] = {{\n    " + ",\n    ".join(rows) + "\n};"
 
 
 def _strings(items: Sequence[str]) -> str:
@@ -68,7 +76,12 @@ def _doubles(items: Sequence[float]) -> str:
 
 
 class HeaderWriter:
-    """Collects the constants and functions of one header."""
+    """Collects the constants and functions of one header (subclassed by the cuda target's source writer).
+
+    Example:
+        >>> HeaderWriter.per_point.__name__
+        'per_point'
+    """
 
     def __init__(self, program: Program) -> None:
         self.program = program
@@ -81,21 +94,25 @@ class HeaderWriter:
         for k, (name, d) in enumerate(sorted(program.datasets.items())):
             cols = {}
             for j, (col, values) in enumerate(sorted(d.columns.items())):
-                self.consts.append(_array(f"D{k}_{j}", values))
-                cols[col] = f"D{k}_{j}[i]"
+                cols[col] = self.constant(f"D{k}_{j}", values, data=True) + "[i]"
             weights = ""
             if d.weights is not None:
-                self.consts.append(_array(f"D{k}_w", d.weights))
-                weights = f"D{k}_w"
+                weights = self.constant(f"D{k}_w", d.weights, data=True)
             self.datasets[name] = (cols, weights, str(d.size))
         defaults = {k: p.value for k, p in program.defaults.items()}
         self.rules = {}
         for k, (key, rule) in enumerate(rules_for(list(program.outputs.values()), defaults).items()):
             names = tuple(f"Q{k}_{i}" for i in range(len(rule.points)))
             for name, pts in zip(names, rule.points, strict=True):
-                self.consts.append(_array(name, pts))
-            self.consts.append(_array(f"Q{k}_w", rule.weights))
+                self.constant(name, pts, data=False)
+            self.constant(f"Q{k}_w", rule.weights, data=False)
             self.rules[key] = (names, f"Q{k}_w", rule.size)
+
+    def constant(self, name: str, values: np.ndarray, data: bool) -> str:
+        """Declare the constant array ``name`` (a data set's column or weights, or a quadrature rule's); the name
+        generated code reads it by."""
+        self.consts.append(c_array(name, values))
+        return name
 
     def _function(self, events: bool) -> CFunction:
         sets = dict(self.datasets)
@@ -108,7 +125,7 @@ class HeaderWriter:
         f = self._function(False)
         cols = {o: f"x[{k}][i1]" for k, o in enumerate(self.program.observables)}
         points = f.points(cols, "n")
-        body = f.block(sorted(f.reads([root], points, f.root), key=_order([root])))
+        body = f.block(sorted(f.reads([root], points, f.root), key=post_order([root])))
         inner = f.block([root], points)
         cplx = root.type.dtype is DType.COMPLEX
         if cplx:
@@ -141,13 +158,26 @@ class HeaderWriter:
         self.functions.append("\n".join([head, unused, *("    " + ln for ln in body + tail), "}"]))
 
 
-def _order(roots: Sequence[Node]) -> Callable[[Node], int]:
-    """Sort key: post-order position under ``roots`` (sets of nodes emitted deterministically)."""
+def post_order(roots: Sequence[Node]) -> Callable[[Node], int]:
+    """Sort key: post-order position under ``roots`` (sets of nodes emitted deterministically).
+
+    Example:
+        >>> from firmc.ir import param
+        >>> a, b = param("a"), param("b")
+        >>> [n.attr("name") for n in sorted({b, a}, key=post_order([a * b]))]
+        ['a', 'b']
+    """
     index = {n: i for i, n in enumerate(walk(list(roots)))}
     return lambda n: index.get(n, -1)
 
 
-def _runtime(used: set[str]) -> str:
+def runtime_text(used: set[str]) -> str:
+    """The runtime headers defining the ``fc_`` functions ``used`` (and ``elementary.hpp``), includes removed.
+
+    Example:
+        >>> "fc_landau(" in runtime_text({"fc_landau"}), "fc_landau(" in runtime_text(set())
+        (True, False)
+    """
     files = {CPP.runtime_file(fn) for fn in used} | {"elementary.hpp"}
     parts = []
     for name in _ORDER:
@@ -164,9 +194,22 @@ def header_text(program: Program) -> str:
         >>> header_text.__name__
         'header_text'
     """
+    w = HeaderWriter(program)
+    free, main = write_functions(w)
+    return _assemble(program, w, free, main)
+
+
+def write_functions(w: HeaderWriter) -> tuple[list[str], str]:
+    """Add the surface's functions to ``w`` (the module docstring); the free parameters and the name of the
+    per-point entry function (``pdf`` or ``value``).
+
+    Example:
+        >>> write_functions.__name__
+        'write_functions'
+    """
+    program = w.program
     outs = program.outputs
     free = [p for p in program.parameters if not program.defaults[p].const] if program.defaults else []
-    w = HeaderWriter(program)
     kind = program.kind
     main = "pdf" if kind == "distribution" else "value"
     w.per_point(main, outs["value"], "the entry at n points")
@@ -187,11 +230,18 @@ def header_text(program: Program) -> str:
             writes = [f"h[{i * len(free) + j}] = h[{j * len(free) + i}]" for i, j, _ in hess]
             w.scalar("nll_hessian", [outs["nll"], *(outs[k] for _, _, k in hess)], "the NLL's Hessian",
                      f"double nll_hessian({sig}, double* h)", writes)
-    return _assemble(program, w, free, main)
+    return free, main
 
 
-def _assemble(program: Program, w: HeaderWriter, free: list[str], main: str) -> str:
-    ns = "firmc_" + file_stem(program.name)
+def metadata(program: Program, free: list[str]) -> list[str]:
+    """The declarations of the parameters' and observables' names, defaults and bounds.
+
+    Example:
+        >>> from firmc.ir import param
+        >>> from firmc.backends import Parameter
+        >>> metadata(Program("f", {"value": param("a")}, (), ("a",), defaults={"a": Parameter("a", 2.0)}), ["a"])[1]
+        'inline constexpr const char* parameter_names[] = {"a"};'
+    """
     params = list(program.parameters)
     d = program.defaults
     doms = leaves(list(program.outputs.values()), "obs")
@@ -209,16 +259,22 @@ def _assemble(program: Program, w: HeaderWriter, free: list[str], main: str) -> 
         f"inline constexpr double observable_min[] = {_doubles([doms[o].attr('lo') for o in obs if o in doms])};",
         f"inline constexpr double observable_max[] = {_doubles([doms[o].attr('hi') for o in obs if o in doms])};",
     ]
+    return meta
+
+
+def _assemble(program: Program, w: HeaderWriter, free: list[str], main: str) -> str:
+    ns = "firmc_" + file_stem(program.name)
+    meta = metadata(program, free)
     header = "".join(f"// {line}\n" for line in program.header.splitlines())
-    c_api = _c_api(ns, w.names)
+    c_api = c_api_text(ns, [(name, *SIGNATURES[name]) for name in w.names])
     return (f"{header}// C++17, self-contained (no firmc, no ROOT): #include it, or compile with -DFIRMC_C_API for a "
             f"C ABI.\n#pragma once\n#include <cmath>\n#include <cstddef>\n#include <cstdint>\n#include <limits>\n\n"
-            f"#ifndef FIRMC_FN\n#define FIRMC_FN inline\n#endif\n\n{_runtime(w.used)}\n\n{ACCUMULATE}\n\n"
+            f"#ifndef FIRMC_FN\n#define FIRMC_FN inline\n#endif\n\n{runtime_text(w.used)}\n\n{ACCUMULATE}\n\n"
             f"namespace {ns} {{\n\n" + "\n".join(meta) + "\n\n" + "\n\n".join(w.consts)
             + ("\n\n" if w.consts else "") + "\n\n".join(w.functions) + f"\n\n}}  // namespace {ns}\n{c_api}")
 
 
-_SIGNATURES = {
+SIGNATURES = {
     "pdf": ("void", "const double* p, const double* const* x, std::size_t n, double* out", "p, x, n, out"),
     "value": ("void", "const double* p, const double* const* x, std::size_t n, double* out", "p, x, n, out"),
     "logpdf": ("void", "const double* p, const double* const* x, std::size_t n, double* out", "p, x, n, out"),
@@ -231,13 +287,20 @@ _SIGNATURES = {
 }
 
 
-def _c_api(ns: str, names: list[str]) -> str:
+def c_api_text(ns: str, functions: Sequence[tuple[str, str, str, str]], hold: str = "",
+               extra: Sequence[str] = ()) -> str:
+    """The ``extern "C"`` wrappers ``<ns>_<name>`` of ``functions`` (name, return type, parameters, call
+    arguments), each starting with the statement ``hold``, then the definitions ``extra``.
+
+    Example:
+        >>> print(c_api_text("firmc_f", [("expected", "double", "const double* p", "p")]).splitlines()[8])
+        FIRMC_EXPORT double firmc_f_expected(const double* p) { return firmc_f::expected(p); }
+    """
     lines = ["", "#ifdef FIRMC_C_API", "#if defined(__GNUC__)",
              '#define FIRMC_EXPORT __attribute__((visibility("default")))', "#else", "#define FIRMC_EXPORT", "#endif",
              'extern "C" {']
-    for name in names:
-        ret, sig, call = _SIGNATURES[name]
-        lines.append(f"FIRMC_EXPORT {ret} {ns}_{name}({sig}) {{ {'return ' if ret != 'void' else ''}"
+    for name, ret, sig, call in functions:
+        lines.append(f"FIRMC_EXPORT {ret} {ns}_{name}({sig}) {{ {hold}{'return ' if ret != 'void' else ''}"
                      f"{ns}::{name}({call}); }}")
-    lines += ['}  // extern "C"', "#endif  // FIRMC_C_API", ""]
+    lines += [*extra, '}  // extern "C"', "#endif  // FIRMC_C_API", ""]
     return "\n".join(lines)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ...errors import UnsupportedFeature
 from ...ir import Node
 from ...ir.types import DType
@@ -61,6 +63,28 @@ CPP_OPS: dict[str, Template] = {
 }
 
 
+INFINITY = "std::numeric_limits<double>::infinity()"
+NAN = "std::numeric_limits<double>::quiet_NaN()"
+
+
+def c_literal(value: object, dtype: DType, infinity: str = INFINITY, nan: str = NAN) -> str:
+    """A C++ literal of a folded constant (infinities and NaN spelled ``infinity`` and ``nan``).
+
+    Example:
+        >>> c_literal(0.1, DType.REAL), c_literal(float("-inf"), DType.REAL), c_literal(True, DType.BOOL)
+        ('0.1', '(-std::numeric_limits<double>::infinity())', 'true')
+    """
+    if dtype is DType.BOOL:
+        return "true" if bool(value) else "false"
+    v = float(value)  # type: ignore[arg-type]
+    if np.isnan(v):
+        return nan
+    if np.isinf(v):
+        return infinity if v > 0 else f"(-{infinity})"
+    text = repr(v)
+    return text if any(ch in text for ch in ".en") else text + ".0"
+
+
 @dataclass(frozen=True)
 class CDialect:
     """A C-family target: its op spellings and the runtime header each ``fc_`` function lives in.
@@ -73,6 +97,17 @@ class CDialect:
     name: str
     ops: Mapping[str, Template]
     headers: Mapping[str, str] = field(default_factory=dict)  # fc_ name -> runtime header
+    infinity: str = INFINITY  # how +inf and NaN are spelled (CUDA device code cannot call numeric_limits)
+    nan: str = NAN
+
+    def literal(self, value: object, dtype: DType) -> str:
+        """A folded constant in this dialect.
+
+        Example:
+            >>> CUDA.literal(float("inf"), DType.REAL), CPP.literal(2.0, DType.REAL)
+            ('HUGE_VAL', '2.0')
+        """
+        return c_literal(value, dtype, self.infinity, self.nan)
 
     def spell(self, node: Node, args: list[str]) -> str:
         """The C expression computing ``node`` from its argument expressions.
@@ -100,3 +135,5 @@ class CDialect:
 HEADERS = {"fc_digamma": "gamma.hpp", "fc_gammainc": "gamma.hpp", "fc_gammaincc": "gamma.hpp",
            "fc_landau": "landau.hpp", "fc_landau_cdf": "landau.hpp", "fc_faddeeva": "faddeeva.hpp"}
 CPP = CDialect("cpp", CPP_OPS, HEADERS)
+# the same spellings compile as CUDA device code (std:: math has __device__ overloads; the runtime is FIRMC_FN)
+CUDA = CDialect("cuda", CPP_OPS, HEADERS, infinity="HUGE_VAL", nan="static_cast<double>(NAN)")

@@ -29,8 +29,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ...errors import UnsupportedFeature
 from ...ir import Node
 from ...ir.types import DType
@@ -58,24 +56,6 @@ class Scope:
     def bound(self) -> frozenset[str]:
         """Observables bound here."""
         return frozenset(self.columns)
-
-
-def c_literal(value: object, dtype: DType) -> str:
-    """A C++ literal of a folded constant (infinities and NaN through numeric_limits).
-
-    Example:
-        >>> c_literal(0.1, DType.REAL), c_literal(float("-inf"), DType.REAL), c_literal(True, DType.BOOL)
-        ('0.1', '(-std::numeric_limits<double>::infinity())', 'true')
-    """
-    if dtype is DType.BOOL:
-        return "true" if bool(value) else "false"
-    v = float(value)  # type: ignore[arg-type]
-    if np.isnan(v):
-        return "std::numeric_limits<double>::quiet_NaN()"
-    if np.isinf(v):
-        return "std::numeric_limits<double>::infinity()" if v > 0 else "(-std::numeric_limits<double>::infinity())"
-    text = repr(v)
-    return text if any(ch in text for ch in ".en") else text + ".0"
 
 
 class CFunction(Phased[Scope]):
@@ -118,10 +98,14 @@ class CFunction(Phased[Scope]):
         else:
             dom = domain_key(n)
             key = ("integral", dom)
-            arrays, weights, size = self.rules[dom]
+            arrays, weights, size = self.rule_arrays(dom, scope)
             new = Scope(d, {v: f"{a}[i{d}]" for v, a in zip(n.attr("vars"), arrays, strict=True)}, scope,
                         weights, str(size), always_weighted=True)
         return self._children.setdefault((id(scope), key), new)
+
+    def rule_arrays(self, dom: DomainKey, scope: Scope) -> tuple[tuple[str, ...], str, int]:
+        """The abscissae arrays, weights array and size of the rule of ``dom``, as read from ``scope``."""
+        return self.rules[dom]
 
     # -- emission ---------------------------------------------------------------------------------------
     def block(self, targets: Sequence[Node], scope: Scope | None = None) -> list[str]:
@@ -185,13 +169,13 @@ class CFunction(Phased[Scope]):
         """The C expression of ``n``'s value as seen from ``scope`` (it must have been emitted)."""
         h = self.home(n, scope)
         if n.op == "const":
-            return c_literal(n.attr("value"), n.type.dtype)
+            return self.dialect.literal(n.attr("value"), n.type.dtype)
         if n.op == "param":
             return self.params[n.attr("name")]
         if n.op == "obs":
             return h.columns[n.attr("name")]
         if self.constants.foldable(n):
-            return c_literal(self.constants.value(n), n.type.dtype)
+            return self.dialect.literal(self.constants.value(n), n.type.dtype)
         return self.names[(id(h), n)]
 
     def _statement(self, n: Node, scope: Scope) -> list[str]:

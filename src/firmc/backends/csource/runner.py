@@ -1,0 +1,90 @@
+"""Calling a compiled C-family program through its C ABI (ctypes): shared by the cpp and cuda targets, whose
+libraries export the same ``firmc_<entry>_<function>`` signatures (:data:`firmc.backends.cpp.header.SIGNATURES`).
+
+Example:
+    >>> Runner.__call__.__name__
+    '__call__'
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ...ir.types import DType
+from ...passes.gradient import gradient_key, hessian_key
+from .. import EVENT_WEIGHTS, Program
+
+F64 = ctypes.POINTER(ctypes.c_double)
+
+
+class Runner:
+    """An evaluator over a loaded library: inputs by name -> outputs by name (as the interpreter gives them).
+
+    ``prefix`` is ``firmc_<entry>``; :meth:`after` runs after every native call (a target's error check).
+
+    Example:
+        >>> Runner.after.__name__
+        'after'
+    """
+
+    def __init__(self, lib: ctypes.CDLL, prefix: str, program: Program) -> None:
+        self.lib, self.prefix, self.program = lib, prefix, program
+        self.free = [p for p in program.parameters if not program.defaults[p].const]
+
+    def after(self) -> None:
+        """Called after each native call; raises if the library reports a failure (nothing to check here).
+
+        Example:
+            >>> Runner.after(None)  # type: ignore[arg-type]
+        """
+
+    def _call(self, name: str, restype: Any, *args: Any) -> Any:
+        fn = getattr(self.lib, f"{self.prefix}_{name}")
+        fn.restype = restype
+        out = fn(*args)
+        self.after()
+        return out
+
+    def __call__(self, inputs: Mapping[str, Any], outputs: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        prog = self.program
+        keys = list(prog.outputs) if outputs is None else [k for k in outputs if k in prog.outputs]
+        p = np.ascontiguousarray([float(inputs[q]) for q in prog.parameters], dtype=float)
+        cols = [np.ascontiguousarray(np.atleast_1d(np.asarray(inputs[o], dtype=float))) for o in prog.observables]
+        n = int(np.broadcast(*cols).size) if cols else 1
+        cols = [np.ascontiguousarray(np.broadcast_to(c, (n,))) for c in cols]
+        xs = (F64 * max(len(cols), 1))(*[c.ctypes.data_as(F64) for c in cols])
+        w = inputs.get(EVENT_WEIGHTS)
+        wp = None if w is None else np.ascontiguousarray(np.asarray(w, dtype=float))
+        wptr = None if wp is None else wp.ctypes.data_as(F64)
+        pp = p.ctypes.data_as(F64)
+        size = ctypes.c_size_t(n)
+        out: dict[str, np.ndarray] = {}
+        for key in keys:
+            if key in out:
+                continue
+            if key in ("value", "logpdf"):
+                name = key if key == "logpdf" else ("pdf" if prog.kind == "distribution" else "value")
+                cplx = prog.outputs[key].type.dtype is DType.COMPLEX
+                buf = np.zeros(2 * n if cplx else n)
+                self._call(name, None, pp, xs, size, buf.ctypes.data_as(F64))
+                out[key] = buf.view(complex) if cplx else buf
+            elif key == "expected":
+                out[key] = np.asarray(self._call("expected", ctypes.c_double, pp))
+            elif key == "nll":
+                out[key] = np.asarray(self._call("nll", ctypes.c_double, pp, xs, wptr, size))
+            elif key.startswith("grad:"):
+                g = np.zeros(max(len(self.free), 1))
+                v = self._call("nll_grad", ctypes.c_double, pp, xs, wptr, size, g.ctypes.data_as(F64))
+                out["nll"] = np.asarray(v)
+                out.update({gradient_key("nll", q): np.asarray(g[i]) for i, q in enumerate(self.free)})
+            elif key.startswith("hess:"):
+                k = len(self.free)
+                h = np.zeros(max(k * k, 1))
+                self._call("nll_hessian", ctypes.c_double, pp, xs, wptr, size, h.ctypes.data_as(F64))
+                out.update({hessian_key("nll", a, b): np.asarray(h[i * k + j]) for i, a in enumerate(self.free)
+                            for j, b in enumerate(self.free) if j >= i})
+        return {k: out[k] for k in keys}

@@ -77,3 +77,10 @@ def test_c_reference_threads(tmp_path: Path) -> None:
     got = lib.nll_grad(data, common.POINT)
     np.testing.assert_allclose(lib.nll(data, common.POINT), want[0], rtol=1e-12)
     _agree(got, want)
+
+
+def test_loading_the_fast_math_library_keeps_subnormals(tmp_path: Path) -> None:
+    """The -ffast-math build must not switch the process to flush-to-zero (gcc's crtfastmath.o would)."""
+    references.build_c("O3-fast-math", tmp_path, name="ftz_check")
+    tiny = np.float64(1e-310)
+    assert tiny * np.float64(1.0) == tiny

@@ -79,9 +79,14 @@ def build_c(variant: str, out_dir: Path, cc: str = CC, name: str | None = None) 
         raise RuntimeError(f"the C compiler '{cc}' is not installed")
     flags = (*BASE_FLAGS, *C_FLAGS[variant])
     lib_path = Path(out_dir) / f"gauss_exp_{name or variant}.so"
+    obj = lib_path.with_suffix(".o")
     t0 = time.perf_counter()
-    subprocess.run([cc, *flags, str(C_SOURCE), "-o", str(lib_path), "-lm"], check=True, capture_output=True,
-                   text=True)
+    # compile and link apart: linking with -ffast-math would add gcc's crtfastmath.o, whose constructor turns on
+    # flush-to-zero for the whole process that loads the library (subnormals become 0 in every other library)
+    subprocess.run([cc, *[f for f in flags if f != "-shared"], "-c", str(C_SOURCE), "-o", str(obj)], check=True,
+                   capture_output=True, text=True)
+    subprocess.run([cc, "-shared", "-pthread", str(obj), "-o", str(lib_path), "-lm"], check=True,
+                   capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     lib = ctypes.CDLL(str(lib_path))
     lib.gauss_exp_nll.restype = _D

@@ -14,6 +14,7 @@ import pytest
 
 import firmc
 from backends import corpus_entries
+from conftest import CORPUS_DIR
 from firmc.backends.llvm.ptx import ARCH, libdevice, ptx_text
 from firmc.errors import UnsupportedFeature
 from firmc.testing import every_op_module
@@ -73,3 +74,13 @@ def test_libdevice_functions_are_linked_in() -> None:
     text = ptx_text(program)
     assert ".extern" not in text and "__nv_erf" not in text  # libdevice's erf, linked and inlined
     assert text.count("fma.rn.f64") > 5
+
+
+def test_cuda_target_writes_the_ptx_beside_the_source(tmp_path: Path) -> None:
+    m = firmc.load(Path(__file__).parents[1] / "examples" / "gauss_exp.hs3.json")
+    written = firmc.compile(m, "cuda", "model").write(tmp_path)
+    assert sorted(p.name for p in written) == ["model.cu", "model.ptx"]
+    assert ".entry firmc_model_nll_grad_k0(" in (tmp_path / "model.ptx").read_text()
+    # a model needing the C++ runtime's special functions gets the CUDA source only
+    gamma = firmc.load(CORPUS_DIR / "roofit" / "gamma.json")
+    assert list(firmc.compile(gamma, "cuda", "gam").artifact.files) == ["gam.cu"]

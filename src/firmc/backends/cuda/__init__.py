@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import importlib.util
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -25,7 +26,8 @@ from typing import Any
 import numpy as np
 
 from ...errors import UnsupportedFeature
-from .. import Artifact, Evaluator, Program
+from ...ir import walk
+from .. import Artifact, Evaluator, LazyFiles, Program
 from ..csource.pairs import lower_complex
 from ..csource.runner import Runner
 from ..lowering import lower_structural
@@ -135,6 +137,14 @@ class Unavailable:
         raise UnsupportedFeature(f"running the cuda target needs {self.what} (the .cu file can still be written)")
 
 
+def _ptx_possible(program: Program) -> bool:
+    """Whether the PTX output can be made: llvmlite installed, no op of firmc's C++ runtime."""
+    if importlib.util.find_spec("llvmlite") is None:
+        return False
+    from ..llvm.ops import RUNTIME
+    return not any(n.op in RUNTIME or n.op == "faddeeva" for n in walk(list(program.outputs.values())))
+
+
 class CudaBackend:
     """Emits ``<entry>.cu``; loads it by compiling it with nvcc and calling the C ABI through ctypes.
 
@@ -156,14 +166,25 @@ class CudaBackend:
         return missing()
 
     def emit(self, program: Program) -> Artifact:
-        """The ``.cu`` file (deterministic: same program, same bytes).
+        """The ``.cu`` file (deterministic: same program, same bytes), and the same kernels as PTX through
+        llvmlite's NVPTX target (:mod:`firmc.backends.llvm.ptx`) where llvmlite is installed and the model needs
+        none of the C++ runtime's special functions.
 
         Example:
             >>> CudaBackend.emit.__name__
             'emit'
         """
         lowered = replace(program, outputs=lower_complex(lower_structural(program.outputs)))
-        return Artifact(self.name, {f"{file_stem(program.name)}.cu": cuda_text(lowered)}, program)
+        stem = file_stem(program.name)
+        text = cuda_text(lowered)
+        files: dict[str, Callable[[], str]] = {f"{stem}.cu": lambda: text}
+        if _ptx_possible(lowered):
+            def ptx() -> str:
+                from ..llvm.expand import expand_logaddexp
+                from ..llvm.ptx import ptx_text
+                return ptx_text(replace(lowered, outputs=expand_logaddexp(lowered.outputs)))
+            files[f"{stem}.ptx"] = ptx
+        return Artifact(self.name, LazyFiles(files), program)
 
     def load(self, artifact: Artifact) -> Evaluator:
         """A callable over the compiled library; without nvcc or a device, one that raises UnsupportedFeature
@@ -178,7 +199,8 @@ class CudaBackend:
         what = missing()
         if what:
             return Unavailable(what)
-        ((name, text),) = artifact.files.items()
+        name = next(k for k in artifact.files if k.endswith(".cu"))
+        text = artifact.files[name]
         lib = ctypes.CDLL(str(build(text, name.removesuffix(".cu"))))
         prefix = "firmc_" + file_stem(program.name)
         count = getattr(lib, f"{prefix}_device_count")

@@ -795,7 +795,9 @@ def report(s: Setup, sizes: list[SizeResult], fit_list: list[Fit], ref: dict[str
     lines += ["### Compile and JIT times", "", "| what | seconds |", "|---|---|"]
     lines += [f"| {k} | {fmt_t(v)} |" for k, v in s.seconds.items()]
     at = next((r for r in sizes if r.n == 1_000_000), sizes[-1])
-    lines += [f"| {k} (N = {fmt_n(at.n)}) | {fmt_t(v)} |" for k, v in at.seconds.items()]
+    for r in [sizes[0]] + ([at] if at is not sizes[0] else []):  # the first in the process (cold), and at 1e6
+        lines += [f"| {k} (N = {fmt_n(r.n)}{', first in the process' if r is sizes[0] else ''}) | {fmt_t(v)} |"
+                  for k, v in r.seconds.items()]
     first = sizes[0]
     for im in first.impls:
         if im.key in ("jax", "numba") and im.first:

@@ -6,6 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (the CI must not fail by chance); explore new ones with
+# `pytest --hypothesis-profile=explore` (or --hypothesis-seed=N), and turn what they find into regression tests.
+settings.register_profile("firmc", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("firmc")
 
 #: ``<repo>/../shared/corpus`` -- the corpus shared by the engineers (HS3, pyhf, RooFit, three-body samples).
 CORPUS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"

@@ -56,6 +56,8 @@ MIN_OPS = 3
 SMALL_OPS = 8
 RTOL = 1e-13
 N_POINTS = 24
+# the guard's last points: (value of every parameter and observable, value of every other input)
+SPECIAL = ((0.0, 0.0), (1.0, 1.0), (-1.0, -1.0), (0.0, np.inf), (0.0, -np.inf))
 MIN_FINITE = 4
 CACHE_SIZE = 4096
 
@@ -164,7 +166,7 @@ def template(reg: Region, cuts: Collection[Node]) -> Template | None:
 
 def _sample_env(t: Template, inputs: Sequence[Node], ctx: Context) -> dict[str, np.ndarray]:
     """Values of the placeholder leaves at ``N_POINTS`` points: parameters from ``ctx``, observables inside
-    their domains, other inputs around zero."""
+    their domains, other inputs around zero; the last points are ``SPECIAL``."""
     rng = np.random.default_rng(ctx.seed + 7919)
     names = sorted({n.attr("name") for n in inputs if n.op == "param"})
     points = ctx.sample_parameters(names, n=4)
@@ -178,6 +180,10 @@ def _sample_env(t: Template, inputs: Sequence[Node], ctx: Context) -> dict[str, 
                 env[name] = _in_domain(rng, leaf.attr("lo"), leaf.attr("hi"))
             else:
                 env[name] = rng.uniform(-2.0, 2.5, N_POINTS)
+            # the last rows at the special points of many rewrites (0/0, 0*inf, x/(y/z) with z infinite)
+            lo, hi = (leaf.attr("lo"), leaf.attr("hi")) if leaf.op == "obs" else (-np.inf, np.inf)
+            special = [leaf_v if n.op in ("param", "obs") else inner_v for leaf_v, inner_v in SPECIAL]
+            env[name][-len(SPECIAL):] = np.clip(special, lo, hi)
     return env
 
 

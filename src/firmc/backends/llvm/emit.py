@@ -331,6 +331,14 @@ class LFunction(Phased[LScope]):
             self.b.store(v, self.b.gep(arr, [ir.Constant(I64, j)], source_etype=F64))
         return arr
 
+    def unpack(self, env: Sequence[Node]) -> None:
+        """In a kernel: the function body's values it reads, from the environment array (the inverse of pack)."""
+        for j, m in enumerate(env):
+            v = self.b.load(self.b.gep(self.args["env"], [ir.Constant(I64, j)], source_etype=F64), typ=F64)
+            if m.type.dtype is DType.BOOL:
+                v = self.b.fcmp_unordered("!=", v, ir.Constant(F64, 0.0))
+            self._remember(self.root, m, v)
+
     def kernel_sums(self, group: list[Node], scope: LScope) -> None:
         """A sum over events: a kernel over chunks on all threads, its partial sums added in chunk order."""
         inner = self.child(group[0], scope)
@@ -369,11 +377,7 @@ class LFunction(Phased[LScope]):
                     inner: LScope, width: int) -> None:
         """The body of a kernel function (this function is the kernel): chunk loop, vector and scalar loops."""
         a = self.args
-        for j, m in enumerate(env):
-            v = self.b.load(self.b.gep(a["env"], [ir.Constant(I64, j)], source_etype=F64), typ=F64)
-            if m.type.dtype is DType.BOOL:
-                v = self.b.fcmp_unordered("!=", v, ir.Constant(F64, 0.0))
-            self._remember(self.root, m, v)
+        self.unpack(env)
         scope = self.child(group[0], self.root) if group is not None else self.points(inner.count)
         n = self.count(scope)
         out = a["out"]

@@ -100,11 +100,7 @@ class GpuFunction(LFunction):
     def gpu_body(self, env: Sequence[Node], bodies: Sequence[Node], group: Sequence[Node] | None) -> None:
         """Grid-stride loop over the events, then (for sums) the block reduction."""
         a = self.args
-        for j, m in enumerate(env):
-            v = self.b.load(self.b.gep(a["env"], [ir.Constant(I64, j)], source_etype=F64), typ=F64)
-            if m.type.dtype is DType.BOOL:
-                v = self.b.fcmp_unordered("!=", v, ir.Constant(F64, 0.0))
-            self._remember(self.root, m, v)
+        self.unpack(env)
         scope = self.child(group[0], self.root) if group is not None else self.points("n")
         scope.width = 1
         n = self.count(scope)

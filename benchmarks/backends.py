@@ -41,6 +41,7 @@ from common import (
     fmt_t,
     generate,
     generated,
+    jax_one_thread,
     machine,
     no_block,
     ratios,
@@ -53,6 +54,7 @@ single_threaded()  # before jax and torch load
 import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]  # firmc works in float64
+jax_one_thread(jax)
 
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
@@ -267,8 +269,10 @@ def report(results: list[Result], setup: dict[str, float], repeats: int, budget:
         "`nll_grad_autodiff`), *hand-written* the same NLL written directly (benchmarks/backends.py); before "
         f"timing, each pair is checked equal to rtol {RTOL:g} (value and the four gradient components).", "",
         "How it is measured: single-threaded (OpenMP, OpenBLAS and MKL at 1 thread, `torch.set_num_threads(1)`, "
-        "XLA intra-op parallelism 1: on two shared cores competing thread pools made the torch and BLAS timings "
-        "erratic by up to 100×); per call, every result blocked on; each measurement repeats the call so that it lasts "
+        "XLA intra-op parallelism 1 and JAX's CPU client created while the process may use one core, because "
+        "XLA_FLAGS alone did not stop XLA from splitting a large reduction over both cores: on two shared cores "
+        "competing thread pools made the torch and BLAS timings erratic by up to 100×); per call, every result "
+        "blocked on; each measurement repeats the call so that it lasts "
         f"≥ {budget:g} s; {repeats} repeats alternating generated and hand-written (A B A B …). Times are the "
         "median (min–max) per call; the ratio generated / hand-written is the median (min–max) of the per-pair "
         "ratios. *first call* is apart from these: for JAX the tracing and XLA compilation of `jax.jit`. "

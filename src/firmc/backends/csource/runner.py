@@ -63,7 +63,8 @@ class Runner:
         pp = p.ctypes.data_as(F64)
         size = ctypes.c_size_t(n)
         out: dict[str, np.ndarray] = {}
-        for key in keys:
+        # derivatives first: nll_grad and nll_hessian also give the NLL (one pass over the events, not two)
+        for key in sorted(keys, key=lambda k: not k.startswith(("hess:", "grad:"))):
             if key in out:
                 continue
             if key in ("value", "logpdf"):
@@ -84,7 +85,8 @@ class Runner:
             elif key.startswith("hess:"):
                 k = len(self.free)
                 h = np.zeros(max(k * k, 1))
-                self._call("nll_hessian", ctypes.c_double, pp, xs, wptr, size, h.ctypes.data_as(F64))
+                v = self._call("nll_hessian", ctypes.c_double, pp, xs, wptr, size, h.ctypes.data_as(F64))
+                out["nll"] = np.asarray(v)
                 out.update({hessian_key("nll", a, b): np.asarray(h[i * k + j]) for i, a in enumerate(self.free)
                             for j, b in enumerate(self.free) if j >= i})
         return {k: out[k] for k in keys}

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .module import ModuleGen
 
 CHUNK = 4096  # events per chunk: the unit of work of a thread and of a partial sum
-BLOCK = 8  # vectors per block: summed plainly, the block totals with compensation (a two-level sum)
+BLOCK = 32  # vectors per block: summed plainly, the block totals with compensation (a two-level sum)
 KERNEL_TYPE = ir.FunctionType(ir.VoidType(), [PTR, PTR, PTR, I64, PTR, I64, I64, PTR])
 # kernel(p, x, w, n, env, first chunk, end chunk, out): out[chunk * n_acc + k] for a sum, out[event] for values
 
@@ -430,7 +430,8 @@ class LFunction(Phased[LScope]):
     def _sum_loop(self, group: Sequence[Node], scope: LScope, start: ir.Value, stop: ir.Value, width: int,
                   c: ir.Value, out: ir.Value) -> None:
         bodies = [d.args[0] for d in group]
-        widths = (width, 1) if width > 1 else (1,)
+        lanes = width // 2 if width >= 8 else width  # accumulators: half the lanes (the two halves added first)
+        widths = (lanes, 1) if width > 1 else (1,)
         accs = {w: [(self.alloca(real_type(w)), self.alloca(real_type(w))) for _ in group] for w in widths}
         for w in widths:
             zero = self.lowering(w).real(0.0)
@@ -440,21 +441,22 @@ class LFunction(Phased[LScope]):
         rest = start
         if width > 1:  # blocks of BLOCK vectors summed plainly, each block total added with compensation
             scope.width = width
-            plain = [self.alloca(real_type(width)) for _ in group]
+            plain = [self.alloca(real_type(lanes)) for _ in group]
 
             def vector(i: ir.Value) -> None:
                 scope.index = i
                 self.block(bodies, scope)
                 wv = self.weight(scope)
                 for d, q in zip(group, plain, strict=True):
-                    self.b.store(self.b.fadd(self.b.load(q, typ=real_type(width)), self._term(d, scope, wv)), q)
+                    term = self.fold(self._term(d, scope, wv), lanes)
+                    self.b.store(self.b.fadd(self.b.load(q, typ=real_type(lanes)), term), q)
 
             def block(i: ir.Value) -> None:
                 for q in plain:
-                    self.b.store(self.lowering(width).real(0.0), q)
+                    self.b.store(self.lowering(lanes).real(0.0), q)
                 self.counted(i, self.b.add(i, ir.Constant(I64, width * BLOCK)), width, vector)
-                for (s, cc), q in zip(accs[width], plain, strict=True):
-                    self.accumulate(s, cc, self.b.load(q, typ=real_type(width)))
+                for (s, cc), q in zip(accs[lanes], plain, strict=True):
+                    self.accumulate(s, cc, self.b.load(q, typ=real_type(lanes)))
 
             if scope.has_w is None:
                 rest = self.counted(start, stop, width * BLOCK, block)
@@ -492,6 +494,16 @@ class LFunction(Phased[LScope]):
                     total = self.b.fadd(total, v if w == 1 else self.reduce(v))
             slot = self.b.add(self.b.mul(c, ir.Constant(I64, nacc)), ir.Constant(I64, k))
             self.b.store(total, self.b.gep(out, [slot], source_etype=F64))
+
+    def fold(self, v: ir.Value, lanes: int) -> ir.Value:
+        """A vector as ``lanes`` lanes: its halves added (fewer registers held by the accumulators)."""
+        width = int(v.type.count)
+        if width == lanes:
+            return v
+        half = width // 2
+        lo = self.b.shuffle_vector(v, v, ir.Constant(ir.VectorType(I32, half), list(range(half))))
+        hi = self.b.shuffle_vector(v, v, ir.Constant(ir.VectorType(I32, half), list(range(half, width))))
+        return self.fold(self.b.fadd(lo, hi), lanes)
 
     def reduce(self, v: ir.Value) -> ir.Value:
         """The sum of a vector's lanes, in lane order."""

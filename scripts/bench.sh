@@ -3,9 +3,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# pyhs3 is compared against, but is no dependency of firmc: its pytensor 3.0.7 caps numba at 0.65, which would
+# downgrade the llvmlite the llvm target runs on; its C-compiled path (FAST_RUN) needs neither, so it is
+# installed without pytensor's numba requirement
+stamp=.venv/.firmc-bench-installed
+if [ ! -f "$stamp" ]; then
+  echo "firmc bench: installing pyhs3 0.4.2 for the comparison" >&2
+  .venv/bin/python -m pip install -qq --no-deps "pyhs3==0.4.2" "pytensor==3.0.7"
+  .venv/bin/python -m pip install -qq cons etuples logical-unification miniKanren filelock hist pydantic rich \
+    rustworkx
+  touch "$stamp"
+fi
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
-  names=($(ls benchmarks/*.py | xargs -n1 basename | sed 's/\.py$//' | grep -v '^models$'))
+  names=($(ls benchmarks/*.py | xargs -n1 basename | sed 's/\.py$//' | grep -v -E '^(models|common)$'))
 fi
 status=0
 for name in "${names[@]}"; do

@@ -74,7 +74,9 @@ class _JitLibrary:
         if not name.startswith(self.ns + "_"):
             raise AttributeError(name)
         jit = self._module(name.removeprefix(self.ns + "_"))
-        return ctypes.CFUNCTYPE(None)(jit.address(name))
+        fn = ctypes.CFUNCTYPE(None)(jit.address(name))
+        setattr(self, name, fn)  # looked up once: the next calls find the attribute
+        return fn
 
 
 class LlvmBackend:

@@ -19,13 +19,26 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Generic, Protocol, TypeVar
 
 from ..ir import Node, walk
 from .scoping import Constants, Nested, home
 
 STRUCTURAL = ("datasum", "integral")
+
+
+def post_order(roots: Sequence[Node]) -> Callable[[Node], int]:
+    """Sort key: post-order position under ``roots`` (sets of nodes emitted deterministically).
+
+    Example:
+        >>> from firmc.ir import param
+        >>> a, b = param("a"), param("b")
+        >>> [n.attr("name") for n in sorted({b, a}, key=post_order([a * b]))]
+        ['a', 'b']
+    """
+    index = {n: i for i, n in enumerate(walk(list(roots)))}
+    return lambda n: index.get(n, -1)
 
 
 class Deep(Nested, Protocol):
@@ -110,8 +123,7 @@ class Phased(Generic[S]):
         """The steps computing ``targets`` in ``scope``: ``(True, reductions)`` for one loop computing those
         reductions (they share the loop), ``(False, [node])`` for one value; in an order that respects reads."""
         order = self.local(targets, scope)
-        rank = {n: i for i, n in enumerate(walk(list(targets)))}  # sets of nodes in a deterministic order
-        extra = sorted({m for d in order if d.op in STRUCTURAL for m in self.needs(d, scope)}, key=rank.__getitem__)
+        extra = sorted({m for d in order if d.op in STRUCTURAL for m in self.needs(d, scope)}, key=post_order(targets))
         order = self.local([*extra, *targets], scope) if extra else order
         phase: dict[Node, int] = {}
         for n in order:

@@ -25,12 +25,12 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from ...ir import Node, leaves, walk
+from ...ir import Node, leaves
 from ...ir.types import DType
 from ...passes.gradient import gradient_key, hessian_key
 from .. import EVENTS, Program
@@ -38,6 +38,7 @@ from ..csource.dialects import CPP, CDialect, c_literal
 from ..csource.emit import CFunction
 from ..naming import file_stem
 from ..quadrules import rules_for
+from ..schedule import post_order
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
 _ORDER = ("elementary.hpp", "gamma.hpp", "landau.hpp", "faddeeva.hpp")
@@ -156,19 +157,6 @@ class HeaderWriter:
         args = re.findall(r"(\w+)(?=,|\) \{)", head.split("(", 1)[1])  # silence unused-parameter warnings
         unused = "    " + " ".join(f"(void){a};" for a in args)
         self.functions.append("\n".join([head, unused, *("    " + ln for ln in body + tail), "}"]))
-
-
-def post_order(roots: Sequence[Node]) -> Callable[[Node], int]:
-    """Sort key: post-order position under ``roots`` (sets of nodes emitted deterministically).
-
-    Example:
-        >>> from firmc.ir import param
-        >>> a, b = param("a"), param("b")
-        >>> [n.attr("name") for n in sorted({b, a}, key=post_order([a * b]))]
-        ['a', 'b']
-    """
-    index = {n: i for i, n in enumerate(walk(list(roots)))}
-    return lambda n: index.get(n, -1)
 
 
 def runtime_text(used: set[str]) -> str:

@@ -37,12 +37,12 @@ from ..cpp.header import (
     c_api_text,
     c_array,
     metadata,
-    post_order,
     runtime_text,
     write_functions,
 )
 from ..csource.dialects import CUDA
 from ..naming import file_stem
+from ..schedule import post_order
 from .kernels import CudaFunction, device_name
 from .prelude import PRELUDE
 

@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING
 from llvmlite import ir
 
 from ...errors import UnsupportedFeature
-from ...ir import Node, walk
+from ...ir import Node
 from ...ir.types import DType
 from ..quadrules import DomainKey, domain_key
-from ..schedule import Phased
+from ..schedule import Phased, post_order
 from ..scoping import Constants, bound_columns
 from .ops import F64, I32, I64, PTR, Lowering, bool_type, real_type
 
@@ -70,11 +70,6 @@ class LScope:
     def strided(self) -> bool:
         """Whether the loop index steps over ``width`` consecutive elements (vector loads)."""
         return self.events and self.width > 1
-
-
-def _order(roots: Sequence[Node]) -> Callable[[Node], int]:
-    index = {n: i for i, n in enumerate(walk(list(roots)))}
-    return lambda n: index.get(n, -1)
 
 
 class LFunction(Phased[LScope]):
@@ -318,7 +313,7 @@ class LFunction(Phased[LScope]):
     # -- kernels ---------------------------------------------------------------------------------------------
     def environment(self, bodies: Sequence[Node], inner: LScope) -> list[Node]:
         """The values of the function body a kernel reads, in a deterministic order."""
-        order = _order(list(bodies))
+        order = post_order(bodies)
         return sorted((m for m in self.reads(list(bodies), inner, self.root) if self.args_of(m)), key=order)
 
     def pack(self, env: Sequence[Node]) -> ir.Value:

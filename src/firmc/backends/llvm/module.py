@@ -29,11 +29,12 @@ import numpy as np
 from llvmlite import ir
 
 from ...errors import UnsupportedFeature
-from ...ir import Node, walk
+from ...ir import Node
 from ...passes.gradient import gradient_key, hessian_key
 from .. import EVENTS, Program
 from ..naming import file_stem
 from ..quadrules import DomainKey, rules_for
+from ..schedule import post_order
 from .emit import CHUNK, KERNEL_TYPE, LFunction, LScope
 from .ops import F64, I32, I64, PTR, real_type
 
@@ -41,11 +42,6 @@ MIN_CHUNKS_PER_THREAD = 4  # fewer chunks than this per thread: not worth a thre
 TASK = ir.LiteralStructType([PTR, PTR, PTR, I64, PTR, I64, I64, PTR])
 THREAD_TYPE = ir.FunctionType(PTR, [PTR])
 SC_NPROCESSORS_ONLN = 84  # glibc's sysconf name
-
-
-def _order(roots: Sequence[Node]) -> Callable[[Node], int]:
-    index = {n: i for i, n in enumerate(walk(list(roots)))}
-    return lambda n: index.get(n, -1)
 
 
 class ModuleGen:
@@ -66,7 +62,6 @@ class ModuleGen:
         self.datasets: dict[str, tuple[dict[str, str], str, str]] = {}
         self.rules: dict[DomainKey, tuple[tuple[str, ...], str, int]] = {}
         self.names: list[str] = []
-        self.uses_runtime = False
         for k, (name, d) in enumerate(sorted(program.datasets.items())):
             cols = {col: "g" + self._array(f"D{k}_{j}", values)
                     for j, (col, values) in enumerate(sorted(d.columns.items()))}
@@ -119,7 +114,6 @@ class ModuleGen:
         """The Faddeeva function w(re + i im) through firmc's runtime, lane by lane."""
         if self.libm:
             raise UnsupportedFeature("op 'faddeeva' needs firmc's compiled runtime, which PTX output lacks")
-        self.uses_runtime = True
         fn = self._declare("firmc_rt_faddeeva", ir.FunctionType(ir.VoidType(), [F64, F64, PTR, PTR]))
         out_re, out_im = f.alloca(F64), f.alloca(F64)
         if width == 1:
@@ -145,7 +139,6 @@ class ModuleGen:
         f.kernel_body(env, bodies, group, inner, self.width)
         f.b.ret_void()
         f.finish()
-        self.uses_runtime |= _runtime_used(bodies)
         return fn
 
     def parallel_for(self, f: LFunction, kernel: ir.Function, env: ir.Value, n: ir.Value, chunks: ir.Value,
@@ -236,11 +229,10 @@ class ModuleGen:
         """``void name(p, x, n, out)``: ``root`` at n points."""
         f = self._function(name, ir.VoidType(), [("p", PTR), ("x", PTR), ("n", I64), ("out", PTR)])
         points = f.points("n")
-        f.block(sorted(f.reads([root], points, f.root), key=_order([root])))
+        f.block(sorted(f.reads([root], points, f.root), key=post_order([root])))
         f.kernel_values(root, points, f.args["out"])
         f.b.ret_void()
         f.finish()
-        self.uses_runtime |= _runtime_used([root])
 
     def scalar(self, name: str, roots: Sequence[Node], extra: str = "") -> None:
         """A function computing ``roots`` once: the first returned, the others stored into ``extra``."""
@@ -254,7 +246,6 @@ class ModuleGen:
             f.b.store(v, f.b.gep(f.args[extra], [ir.Constant(I64, k)], source_etype=F64))
         f.b.ret(vals[0])
         f.finish()
-        self.uses_runtime |= _runtime_used(roots)
 
     def functions(self) -> list[str]:
         """The API functions the program's outputs call for.
@@ -314,7 +305,6 @@ class ModuleGen:
                 k += 1
         f.b.ret(f.ref(outs["nll"], f.root))
         f.finish()
-        self.uses_runtime |= _runtime_used(roots)
 
 
 class _Loops:
@@ -338,7 +328,3 @@ class _Loops:
         b.branch(head)
         b.position_at_end(done)
 
-
-def _runtime_used(roots: Sequence[Node]) -> bool:
-    from .ops import RUNTIME
-    return any(n.op in RUNTIME or n.op == "faddeeva" for n in walk(list(roots)))

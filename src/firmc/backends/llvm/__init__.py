@@ -42,41 +42,65 @@ def set_threads(n: int | None) -> None:
         lib.apply_threads()
 
 
+WEIGHTED_ARG = {"nll": 2, "nll_grad": 2, "nll_hessian": 2}  # API function -> position of its weights pointer
+
+
 class _JitLibrary:
     """The API functions of a program, each JIT-compiled on first use (its own module: a fit that calls only
-    ``nll_grad`` compiles only that), looked up like a ctypes library's."""
+    ``nll_grad`` compiles only that), looked up like a ctypes library's.
+
+    A sum over the call's events is compiled for the case at hand, weighted or not (:class:`_ByWeights`): half
+    the code to optimise of the written library, which decides per call."""
 
     def __init__(self, program: Program) -> None:
         self.program, self.ns = program, "firmc_" + file_stem(program.name)
-        self.modules: dict[str, Any] = {}
+        self.modules: dict[tuple[str, bool | None], Any] = {}
         _LIVE.add(self)
 
-    def _module(self, fn: str) -> Any:
-        if fn not in self.modules:
+    def function(self, fn: str, weighted: bool | None = None) -> Any:
+        """The ctypes function of API function ``fn`` (compiled for weighted events or not), made once."""
+        key = (fn, weighted)
+        if key not in self.modules:
             from .jit import Jit, host_triple, target_machine, vector_width
             from .module import ModuleGen
 
-            gen = ModuleGen(self.program, vector_width(), host_triple(), str(target_machine().target_data))
+            gen = ModuleGen(self.program, vector_width(), host_triple(), str(target_machine().target_data),
+                            weighted=weighted)
             text = str(gen.build([fn]))
-            self.modules[fn] = Jit(text, RUNTIME_MARK in text)
-            self._threads(self.modules[fn])
-        return self.modules[fn]
+            jit = Jit(text, RUNTIME_MARK in text)
+            self._threads(jit)
+            self.modules[key] = (jit, ctypes.CFUNCTYPE(None)(jit.address(f"{self.ns}_{fn}")))
+        return self.modules[key][1]
 
     def _threads(self, jit: Any) -> None:
         ctypes.CFUNCTYPE(None, ctypes.c_int)(jit.address(f"{self.ns}_set_threads"))(_THREADS[0])
 
     def apply_threads(self) -> None:
         """Pass the current thread setting to every compiled module."""
-        for jit in self.modules.values():
+        for jit, _ in self.modules.values():
             self._threads(jit)
 
     def __getattr__(self, name: str) -> Any:
         if not name.startswith(self.ns + "_"):
             raise AttributeError(name)
-        jit = self._module(name.removeprefix(self.ns + "_"))
-        fn = ctypes.CFUNCTYPE(None)(jit.address(name))
-        setattr(self, name, fn)  # looked up once: the next calls find the attribute
-        return fn
+        fn = name.removeprefix(self.ns + "_")
+        found = _ByWeights(self, fn) if fn in WEIGHTED_ARG else self.function(fn)
+        setattr(self, name, found)  # looked up once: the next calls find the attribute
+        return found
+
+
+class _ByWeights:
+    """Calls like a ctypes function; runs the variant of ``fn`` compiled for weighted or for unweighted events,
+    by whether the call's weights pointer is null."""
+
+    def __init__(self, lib: _JitLibrary, fn: str) -> None:
+        self.lib, self.fn, self.at = lib, fn, WEIGHTED_ARG[fn]
+        self.restype: Any = None
+
+    def __call__(self, *args: Any) -> Any:
+        variant = self.lib.function(self.fn, args[self.at] is not None)
+        variant.restype = self.restype
+        return variant(*args)
 
 
 class LlvmBackend:

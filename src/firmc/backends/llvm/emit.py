@@ -381,7 +381,9 @@ class LFunction(Phased[LScope]):
             start = self.b.mul(c, ir.Constant(I64, CHUNK))
             end = self.b.add(start, ir.Constant(I64, CHUNK))
             stop = self.b.select(self.b.icmp_signed("<", end, n), end, n)
-            if scope.weights == "w":  # without weights, read any valid array (and use 1 instead)
+            if scope.weights == "w" and self.gen.weighted is not None:  # compiled for one case only
+                scope.static_w, scope.wbase = self.gen.weighted, a["w"]
+            elif scope.weights == "w":  # without weights, read any valid array (and use 1 instead)
                 scope.has_w = self.b.icmp_unsigned("!=", a["w"], ir.Constant(PTR, None))
                 if scope.columns:
                     scope.wbase = self.b.select(scope.has_w, a["w"], self.column(min(scope.columns.values())))

@@ -47,14 +47,18 @@ SC_NPROCESSORS_ONLN = 84  # glibc's sysconf name
 class ModuleGen:
     """Builds the LLVM module of ``program`` with event loops ``width`` lanes wide.
 
+    ``weighted``: None (the default) decides per call whether the events are weighted (``w`` null or not), with
+    the hot loop emitted twice; True or False compiles the sums over the call's events for that case only (the
+    JIT's choice: half the code to optimise, the caller knows which it needs).
+
     Example:
         >>> ModuleGen.build.__name__
         'build'
     """
 
     def __init__(self, program: Program, width: int, triple: str = "", layout: str = "",
-                 libm: str = "") -> None:
-        self.program, self.width, self.libm = program, width, libm
+                 libm: str = "", weighted: bool | None = None) -> None:
+        self.program, self.width, self.libm, self.weighted = program, width, libm, weighted
         self.module = ir.Module(name=file_stem(program.name))
         self.module.triple, self.module.data_layout = triple, layout
         self.ns = "firmc_" + file_stem(program.name)

@@ -570,6 +570,26 @@ def _roofit_fit(rf: RooFitModel, ds: Any, backend: str, how: str) -> Callable[[]
     return run
 
 
+def _plugin_fit(compiled: Any, data: Any, prepare: Callable[[], Any]) -> Callable[[], tuple[dict[str, float],
+                                                                                              dict[str, float], str]]:
+    """``firmc.fit.fit`` (src/firmc/fit): MIGRAD with the analytic gradient and Hessian, errors from the Hessian,
+    tolerance FIT_TOL; the start and limits are the model's (the evaluation point and the RooRealVar ranges)."""
+    from firmc.fit import fit
+
+    c2 = compiled.with_derivatives(2)
+    c2.nll_grad(data, POINT), c2.nll_hessian(data, POINT)  # JIT-compiled before timing
+
+    def run() -> tuple[dict[str, float], dict[str, float], str]:
+        prepare()
+        r = fit(c2, data, tol=FIT_TOL)
+        if not r.valid:
+            raise RuntimeError(f"firmc.fit.fit did not converge: {r}")
+        calls = f"{r.calls} / {r.grad_calls} / {r.hessian_calls} Hessian"
+        return {k: r.values[k] for k in PARAMS}, {k: r.errors[k] for k in PARAMS}, calls
+
+    return run
+
+
 def fits(s: Setup, n: int, repeats: int) -> tuple[list[Fit], dict[str, Any]]:
     """Every fit ``repeats`` times (RooFit legacy fewer), round-robin; then the minima against a reference fit."""
     x = generate(n)
@@ -585,6 +605,9 @@ def fits(s: Setup, n: int, repeats: int) -> tuple[list[Fit], dict[str, Any]]:
                        _minuit(s.llvm.nll, s.llvm.nll_grad, {"x": x}, prepare=one), repeats))
         out.append(Fit(f"firmc llvm, all threads ({NCPU}) + iminuit (analytic gradient)",
                        _minuit(s.llvm.nll, s.llvm.nll_grad, {"x": x}, prepare=set_threads(None)), repeats))
+        out.append(Fit(f"`firmc.fit.fit`, llvm all threads ({NCPU}), `derivatives=2` (MIGRAD given the analytic "
+                       "Hessian; errors from it, included)", _plugin_fit(s.llvm, {"x": x}, set_threads(None)),
+                       repeats))
     else:
         why = f"not available: {s.missing['llvm']}"
         out += [Fit("firmc llvm, 1 thread + iminuit (analytic gradient)", _never, 0, why),

@@ -109,7 +109,8 @@ _JULIA_NAMES = [*_SPEC, "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "real
                 "abs2", "sign", "round", "trunc", "floor", "ceil"]
 FUNCTIONS: dict[Dialect, dict[str, Fn]] = {
     "hs3": {**_MATH, "ifelse": _SELECT},
-    "root": {**_MATH, "fabs": _op("abs"), **_TMATH},
+    "root": {**_MATH, "fabs": _op("abs"), **_TMATH,  # and the C math functions TFormula accepts (ROOT 6.40)
+             **{n: _op(n) for n in ("lgamma", "tgamma", "log1p", "expm1", "trunc")}, "fmod": _op("mod", 2)},
     "julia": {
         **{n: _op(n) for n in _JULIA_NAMES}, "pow": _op("pow", 2), "angle": _op("arg"), "min": _fold("min"),
         "max": _fold("max"), "ifelse": _SELECT,

@@ -105,7 +105,7 @@ def markdown_table() -> str:
         >>> "| `gaussian_dist` |" in markdown_table()
         True
     """
-    from . import types_dists, types_extra, types_funcs  # noqa: F401  (register the builders)
+    from . import types_dists, types_extra, types_firmc, types_funcs  # noqa: F401  (register the builders)
     from .loader import DEFERRED
 
     lines = [

@@ -90,19 +90,26 @@ def write_hs3(module: Module, dialect: Dialect = "spec", entries: Sequence[str] 
     objs = Objects(dialect, namer, foreign)
     likelihoods = _likelihood_terms(module, wanted)
     wanted += [n for terms in likelihoods.values() for n, _ in terms if n not in wanted and n in module.entries]
-    for name in wanted:
+    by_out = {namer.out(k): k for k in module.entries}
+    for name in [*wanted, *(k for k in module.entries if k not in wanted)]:  # the wanted entries' names first
         e = module.entries[name]
         if e.kind == "distribution" and e.expected is None:
             objs.dist_claims.setdefault(e.expr, namer.out(name))
         elif e.kind == "function":
             objs.claims.setdefault(e.expr, namer.out(name))
-    for name in wanted:
+    pending, done = list(wanted), set()
+    while pending:
+        name = pending.pop(0)
+        if name in done:
+            continue
+        done.add(name)
         e = module.entries[name]
         objs.owner = ""
         if e.kind == "distribution":
             objs.dist(e.expr, namer.out(name), e.expected)
         elif e.kind == "function":
             objs.function(e.expr, namer.out(name))
+        pending += sorted(by_out[n] for n in objs.referenced if by_out[n] not in done)  # entries referenced
     doc: dict[str, Any] = {}
     sections: dict[str, list[dict[str, Any]]] = {"distributions": [], "functions": []}
     for _, (section, obj) in sorted(objs.out.items()):

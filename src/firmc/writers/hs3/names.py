@@ -88,7 +88,7 @@ class Namer:
             >>> n = Namer("spec", ["f"]); n.fresh("f"), n.fresh("f")
             ('f_2', 'f_3')
         """
-        base = stem if self.dialect == "spec" or self._valid(stem) else self._mangle(stem)
+        base = stem if self._valid(stem) else self._mangle(stem)  # fresh names also stand in expressions
         name = self._unique(base, set())
         self.taken.add(name)
         return name

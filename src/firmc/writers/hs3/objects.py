@@ -58,6 +58,7 @@ class Objects:
         self.owner = ""
         self._density: dict[Node, bool] = {}
         self._aliases: dict[str, str] = {}  # names the expression grammar cannot hold -> alias objects
+        self.referenced: set[str] = set()  # claimed names that were referenced (their entries must be written)
 
     # ------------------------------------------------------------------------------------------ references
     def put(self, name: str, section: str, obj: dict[str, Any]) -> None:
@@ -85,12 +86,19 @@ class Objects:
         folded = self._fold(node)
         if folded is not None:
             return folded
-        name = self.values.get(node) or self.dists.get(node) or self.claims.get(node) or self.dist_claims.get(node)
+        name = self.values.get(node) or self.dists.get(node) or self._claimed(node)
         if name is not None:
             return name
         if node.op == "normalize":
             return self.dist(node)
         return self.function(node, self.namer.fresh(f"{self.owner or 'f'}_v"))
+
+    def _claimed(self, node: Node, dist: bool = False) -> str | None:
+        """The name of the entry that will write ``node`` (a distribution entry only, with ``dist``)."""
+        name = self.dist_claims.get(node) if dist else self.claims.get(node) or self.dist_claims.get(node)
+        if name is not None:
+            self.referenced.add(name)
+        return name
 
     def _fold(self, node: Node) -> float | None:
         """The value of a constant node written as a number (None if it is not a finite real constant)."""
@@ -137,7 +145,7 @@ class Objects:
             ('pdf', ['x'])
         """
         if name is None:
-            got = self.dists.get(node) or self.dist_claims.get(node)
+            got = self.dists.get(node) or self._claimed(node, dist=True)
             if got is not None:
                 return got
             name = self.namer.fresh(f"{self.owner}_pdf" if self.owner else "pdf")
@@ -154,7 +162,7 @@ class Objects:
         mix = recognise.mixture(node)
         if expected is not None:
             if not (mix is not None and mix[2] and expected is composite.mixture_yield(mix[1])):
-                inner = self.dist_claims.get(node) or self.dist(node, self.namer.fresh(f"{name}_pdf"))
+                inner = self._claimed(node, dist=True) or self.dist(node, self.namer.fresh(f"{name}_pdf"))
                 if self.dialect == "root":
                     return {"type": "extend_pdf", "pdf": inner, "norm": self.ref(expected)}
                 return {"type": "rate_extended_dist", "dist": inner, "rate": self.ref(expected)}
@@ -231,9 +239,11 @@ class Objects:
             return number(folded, self.dialect)
         if n.op == "const" and n.type.dtype is not DType.COMPLEX:
             return number(n.attr("value"), self.dialect)
-        if n is root and n.op != "normalize":
+        if n.type.dtype is DType.COMPLEX:  # never a name: the real value using it is what gets written
             return None
-        name = self.values.get(n) or self.dists.get(n) or self.claims.get(n) or self.dist_claims.get(n)
+        if n is root:  # the object being written: never a reference to itself
+            return self._name(self.dist(n)) if n.op == "normalize" else None
+        name = self.values.get(n) or self.dists.get(n) or self._claimed(n)
         if name is None and n.op == "normalize":
             name = self.dist(n)
         return None if name is None else self._name(name)
@@ -306,13 +316,19 @@ class Objects:
     def _foreign(self, name: str, node: Node, kind: str) -> dict[str, Any] | None:
         """The object for what the dialect cannot write: from the hook (None: the caller provides it outside
         the document), else ``firmc_ir`` in the spec dialect; an error in ROOT's."""
+        owner = self.namer.original.get(self.owner or name, self.owner or name)
+        if self.dialect == "root" and node.type.dtype is not DType.REAL:
+            raise UnsupportedFeature(f"{kind} '{owner}' is {node.type.dtype.value}-valued: ROOT's HS3 dialect "
+                                     "(RooFit) has real values only")
         if self.foreign is not None:
             obj = self.foreign(name, node)
             return None if obj is None else dict(obj)
         if self.dialect == "root":
-            op = next((n.op for n in walk([node]) if not printable(n, "root") and n.op not in
-                       ("param", "obs", "const", "normalize")), node.op)
-            raise UnsupportedFeature(f"{kind} '{self.owner or name}': op '{op}' has no form in ROOT's HS3 "
-                                     f"dialect; pass foreign= to provide the object '{name}' yourself")
+            ops = sorted({n.op for n in walk([node]) if not printable(n, "root") and n.op not in
+                          ("param", "obs", "const", "normalize")} or {node.op})
+            raise UnsupportedFeature(f"{kind} '{owner}': {'op' if len(ops) == 1 else 'ops'} "
+                                     f"{', '.join(repr(o) for o in ops)} {'has' if len(ops) == 1 else 'have'} no "
+                                     f"form in ROOT's HS3 dialect; pass foreign= to provide the object '{name}' "
+                                     "yourself")
         m = Module(entries={"value": Entry("value", "distribution" if kind == "distribution" else "function", node)})
         return {"type": "firmc_ir_dist" if kind == "distribution" else "firmc_ir", "ir": print_module(m)}

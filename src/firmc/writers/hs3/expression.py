@@ -9,8 +9,8 @@ Dialect differences: the spec writes ``a^b``, ``===``/``!==`` (exact) and ``==``
 ``pow(a, b)``, ``==``/``!=`` (exact), ``fabs``, ``fmod``, has no ``max`` (a ternary) and divides integers in
 C++ (every literal is written as a floating literal, ``2.0/3.0``). Numbers are printed with ``repr``
 (shortest text that reads back bit for bit), so ``PI`` is never needed. TFormula reads ``exp(x)`` as a
-one-dimensional TF1 formula in its own variable ``x``: a lone name as the argument of a call is written in
-parentheses there, ``exp((x))``.
+one-dimensional TF1 formula in its own variable ``x`` (ROOT 6.40 refuses it; ``sin(x)``, ``sqrt(x)`` pass): a
+lone name as the argument of ``exp`` is written in parentheses there, ``exp((x))``.
 
 Example:
     >>> from firmc.ir import apply, obs, param
@@ -19,7 +19,7 @@ Example:
     >>> to_expression(e, "spec")
     'max(x, a)^2.0/3.0'
     >>> to_expression(e, "root")
-    'pow(((x) >= (a) ? (x) : (a)), 2.0)/3.0'
+    'pow((x >= a ? x : a), 2.0)/3.0'
 """
 
 from __future__ import annotations
@@ -174,9 +174,9 @@ def render(node: Node, args: Sequence[Printed], dialect: Dialect) -> Printed:
         return f"{_wrap(args[0], OR)} ? {_wrap(args[1], OR)} : {_wrap(args[2], OR)}", prec
     if kind == "template":
         return text.format(*(f"({a[0]})" if a[1] < ATOM else a[0] for a in args)), ATOM
-    lone = dialect == "root" and any(_ROOT_NAME.fullmatch(a[0]) for a in args)
-    texts = [f"({a[0]})" if lone and _ROOT_NAME.fullmatch(a[0]) else a[0] for a in args]
-    return f"{text}({', '.join(texts)})", ATOM
+    if dialect == "root" and text == "exp" and _ROOT_NAME.fullmatch(args[0][0]):
+        return f"exp(({args[0][0]}))", ATOM  # TFormula reads exp(x) as its own TF1 formula in x
+    return f"{text}({', '.join(a[0] for a in args)})", ATOM
 
 
 def to_expression(root: Node, dialect: Dialect, name_of: Callable[[Node], str | None] | None = None) -> str:

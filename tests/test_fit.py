@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -181,37 +180,24 @@ def test_errors(model: firmc.Module, data: dict[str, np.ndarray]) -> None:
 
 # ---------------------------------------------------------------- RooFit fitTo (live)
 
-def _roofit_fit(data: dict[str, np.ndarray]) -> tuple[dict[str, float], float, float, float]:
-    """fitTo on the workspace ROOT's own HS3 importer builds from the example (the roofit target's generated
-    workspace replaces this importer once that target lands): values, minNll, createNLL at the minimum, seconds.
-
-    fitTo runs RooMinimizer with eps 1 (MIGRAD stops at EDM < 1e-3) and cannot be given a tolerance; with its
-    numerical derivatives one fitTo (strategy 1 or 2) ends 1e-5 to 3e-5 above the minimum, up to 5e-3 errors away.
-    A second fitTo from there (strategy 2) reaches it: measured 1.5e-10 above, 1.3e-5 errors away."""
-    ROOT = pytest.importorskip("ROOT")
-    from conftest import precise_root
-
-    precise_root()
-    ws = ROOT.RooWorkspace("w")
-    assert ROOT.RooJSONFactoryWSTool(ws).importJSONfromString(EXAMPLE.read_text(encoding="utf-8"))
-    ds = ROOT.RooDataSet.from_numpy({"x": data["x"]}, ROOT.RooArgSet(ws.var("x")))
-    pdf = ws.pdf("model")
-    t0 = time.perf_counter()
-    for _ in range(2):  # fitTo stops at EDM < 1e-3 and takes no tolerance: a second fitTo from its minimum
-        r = pdf.fitTo(ds, EvalBackend="cpu", Strategy=2, PrintLevel=-1, Save=True)
-    seconds = time.perf_counter() - t0
-    assert int(r.status()) == 0
-    values = {k: float(ws.var(k).getVal()) for k in PARAMS}
-    nll = pdf.createNLL(ds, EvalBackend="cpu")
-    return values, float(r.minNll()), float(nll.getVal()), seconds
-
-
 @pytest.mark.live
 def test_roofit_fitto_same_minimum(model: firmc.Module, data: dict[str, np.ndarray],
                                    reference: ff.FitResult) -> None:
-    values, min_nll, nll_there, _ = _roofit_fit(data)
-    firmc_nll = firmc.compile(model, "interp", entry="model").nll(data, values)
-    assert abs(nll_there - firmc_nll) < 1e-6  # the same NLL function: no constant offset
-    assert abs(min_nll - firmc_nll) < 1e-6  # fitTo reports it without the minimiser's internal offset
-    assert_same_minimum(values, firmc_nll, reference)
+    """``roofit_fit``: fitTo on the roofit target's workspace. fitTo runs RooMinimizer with eps 1 (MIGRAD stops
+    at EDM < 1e-3) and cannot be given a tolerance; with its numerical derivatives one fitTo (strategy 1 or 2)
+    ends 1e-5 to 3e-5 above the minimum, up to 5e-3 errors away. A second fitTo from there (strategy 2) reaches
+    it: measured 1.5e-10 above, 1.3e-5 errors away."""
+    pytest.importorskip("ROOT")
+    from conftest import precise_root
 
+    precise_root()
+    f = firmc.compile(model, "roofit", entry="model")
+    first = ff.roofit_fit(f, data, strategy=2)
+    r = ff.roofit_fit(f, data, first.values, strategy=2)  # a second fitTo from the first one's minimum
+    assert r.valid and r.floating == PARAMS
+    firmc_nll = firmc.compile(model, "interp", entry="model").nll(data, r.values)
+    assert abs(f.nll(data, r.values) - firmc_nll) < 1e-6  # RooFit's createNLL: the same NLL, no constant offset
+    assert abs(r.nll - firmc_nll) < 1e-6  # fitTo reports it without the minimiser's internal offset
+    assert_same_minimum(dict(r.values), firmc_nll, reference)
+    for k in PARAMS:  # RooFit's HESSE errors and the analytic Hessian's
+        assert r.errors[k] == pytest.approx(reference.errors[k], rel=1e-2)

@@ -374,6 +374,27 @@ def compile(module: Module, target: str = "interp", entry: str | None = None,
         >>> compile.__name__
         'compile'
     """
+    program, ctx = build_program(module, target, entry, observables, optimize, command, derivatives)
+    backend = get_backend(target)
+    artifact = backend.emit(program)
+    e = module.entries[program.name]
+    level = derivatives if ctx.differentiate else 0
+    return Compiled(module, e, target, program.observables, dict(program.defaults), program, artifact,
+                    backend.load(artifact), optimize, level, ctx)
+
+
+def build_program(module: Module, target: str = "interp", entry: str | None = None,
+                  observables: Sequence[str] | None = None, optimize: int = 1, command: str | None = None,
+                  derivatives: int = 1) -> tuple[Program, Context]:
+    """The program a back-end emits for one entry (what :func:`compile` does before emitting and loading).
+
+    Example:
+        >>> from firmc.ir import Entry, Module, param
+        >>> m = Module(entries={"f": Entry("f", "function", 2.0 * param("a"))})
+        >>> m.parameters["a"] = Parameter("a", 1.0)
+        >>> build_program(m, "numpy", "f")[0].parameters
+        ('a',)
+    """
     if optimize not in (0, 1, 2):
         raise FirmError(f"optimize must be 0, 1 or 2, got {optimize!r}")
     name = entry or default_entry(module)
@@ -386,8 +407,10 @@ def compile(module: Module, target: str = "interp", entry: str | None = None,
     if e.kind == "likelihood" and observables:
         raise FirmError(f"entry '{name}' is a likelihood; its observables are bound to its data")
     domains = {o: domain_of(module, o) for o in obs_names}
-    outputs, ctx = _optimized_outputs(module, e, domains, optimize, derivatives)
-    derivatives = derivatives if ctx.differentiate else 0
+    most = getattr(get_backend(target), "derivatives", 2)
+    outputs, ctx = _optimized_outputs(module, e, domains, optimize, min(derivatives, most))
+    if derivatives > most == 0:
+        ctx.note("gradient", name, f"target '{target}' evaluates no analytic derivatives")
     lowered = list(outputs.values())
     kept = leaves([outputs["value"]], "obs")
     dropped = [o for o in obs_names if o not in kept]
@@ -405,11 +428,8 @@ def compile(module: Module, target: str = "interp", entry: str | None = None,
                   for p in params}
     used = {d.attr("dataset") for d in walk(lowered) if d.op == "datasum"} - {EVENTS}
     program = Program(name, outputs, obs_names, tuple(params), {k: module.datasets[k] for k in sorted(used)},
-                      header(module, target, name, command), parameters, e.kind)
-    backend = get_backend(target)
-    artifact = backend.emit(program)
-    return Compiled(module, e, target, obs_names, parameters, program, artifact, backend.load(artifact), optimize,
-                    derivatives, ctx)
+                      header(module, target, name, command), parameters, e.kind, module)
+    return program, ctx
 
 
 def _observable_as_parameter(m: Module, name: str) -> Parameter:

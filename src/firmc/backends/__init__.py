@@ -19,7 +19,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 
 from ..errors import UnknownName, UnsupportedFeature
-from ..ir import Dataset, Node, Parameter
+from ..ir import Dataset, Module, Node, Parameter
 
 T = TypeVar("T")
 
@@ -57,6 +57,8 @@ class Program:
     header: str = ""
     defaults: Mapping[str, Parameter] = field(default_factory=dict)  # parameter values and bounds
     kind: str = "function"  # the entry's kind: distribution, function or likelihood
+    # the model before the passes (the roofit target writes its structure, not the lowered code)
+    source: Module | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,8 @@ class Evaluator(Protocol):
 
 
 class Backend(Protocol):
-    """The shape every back-end has."""
+    """The shape every back-end has (``derivatives``, optional: the highest order of analytic NLL derivatives
+    the target evaluates, 2 when absent)."""
 
     name: str
     requires: Sequence[str]

@@ -1,5 +1,6 @@
-"""Plugins for existing fitters: iminuit (:func:`cost`, :func:`fit`) and scipy.optimize (:func:`minimize`), all
-with the compiled analytic gradient, the model's starting values and bounds, and const parameters fixed.
+"""Plugins for existing fitters: iminuit (:func:`cost`, :func:`fit`), scipy.optimize (:func:`minimize`), all
+with the compiled analytic gradient, the model's starting values and bounds, and const parameters fixed; and
+RooFit's ``fitTo`` on the roofit target's workspace (:func:`roofit_fit`).
 See docs/fit.md.
 
 iminuit and scipy are imported when a fit runs, not with this package.
@@ -18,11 +19,6 @@ from .cost import Cost, cost
 from .minuit import fit
 from .optimize import minimize
 from .result import FitResult
+from .roofit import roofit_fit
 
-# ---------------------------------------------------------------- RooFit
-# roofit_fit(compiled, data, ...) belongs here: fitTo on the RooWorkspace that the roofit target
-# (src/firmc/backends/roofit/) generates, returning a FitResult. It is written once that target's artifact and
-# loader exist; until then there is no roofit_fit (tests/test_fit.py fits with RooFit through ROOT's own HS3
-# importer instead).
-
-__all__ = ["Cost", "FitResult", "cost", "fit", "minimize"]
+__all__ = ["Cost", "FitResult", "cost", "fit", "minimize", "roofit_fit"]

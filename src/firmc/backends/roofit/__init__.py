@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -87,7 +88,9 @@ class RoofitBackend:
         program = artifact.program
         assert program is not None
         stem = file_stem(program.name)
-        script = import_text(artifact.files[f"{stem}_roofit.py"], f"{stem}_roofit")
+        with warnings.catch_warnings():  # pip root's "alpha stage" notice, once per process, is not ours to print
+            warnings.filterwarnings("ignore", message=r"[\s\S]*alpha stage", category=UserWarning)
+            script = import_text(artifact.files[f"{stem}_roofit.py"], f"{stem}_roofit")
         header = artifact.files.get(f"{stem}_roofit.h")
         text = artifact.files[f"{stem}_hs3.json"]
         w = script.workspace(json_text=text, header_text=header)

@@ -21,10 +21,11 @@ import math
 from typing import Any
 
 from ...errors import FirmError, FormatError, IRError, UnknownName, UnsupportedFeature, did_you_mean
-from ...ir import Entry, Module, Node, Observable, Parameter, Validation, const, obs, param
+from ...ir import Entry, Module, Node, Observable, Parameter, const, obs, param
 from ..expr import Dialect, ParsedExpression, build_expression, parse_expression
 from ..jsonread import Path_
 from . import data as data_mod
+from . import firmc_misc
 from .registry import REF_KINDS, TYPES, TypeSpec
 
 DEFERRED = {"histfactory_dist": "histfactory_dist is read by the HistFactory front-end (not available yet)"}
@@ -341,7 +342,7 @@ class Loader:
         for name, (lo, hi, where) in axes.items():
             self.variables.setdefault(name, where)
             bounds[name] = (lo, hi)
-        obs_names = set(axes) | self._observable_slots() | self._declared_observables()
+        obs_names = set(axes) | self._observable_slots() | firmc_misc.declared_observables(self.root)
         for name in sorted(set(self.variables) | obs_names):
             lo, hi = bounds.get(name, (-math.inf, math.inf))
             value, is_const = values.get(name, (math.nan, False))
@@ -349,37 +350,6 @@ class Loader:
                 self.observables[name] = Observable(name, lo, hi, None if math.isnan(value) else value)
             else:
                 self.parameters[name] = Parameter(name, value, lo, hi, is_const)
-
-    def _firmc_misc(self) -> Path_ | None:
-        """``misc.firmc``: what firmc's HS3 writer records beside the standard (see firmc.writers.hs3)."""
-        misc = self.root.opt("misc")
-        return misc.opt("firmc") if misc is not None and isinstance(misc.value, dict) else None
-
-    def _declared_observables(self) -> set[str]:
-        """Variables that ``misc.firmc.observables`` names as observables (HS3 says so only through data axes
-        and typed fields, so a variable used only in a generic_dist needs it)."""
-        fm = self._firmc_misc()
-        obs_list = fm.opt("observables") if fm is not None else None
-        return {p.string() for p in obs_list.items()} if obs_list is not None else set()
-
-    def validations(self) -> list[Validation]:
-        """Reference values in ``misc.firmc.validations`` (entry, point, value, rtol, label).
-
-        Example:
-            >>> Loader({"metadata": {"hs3_version": "0.2"}}, None).validations()
-            []
-        """
-        fm = self._firmc_misc()
-        items = fm.opt("validations") if fm is not None else None
-        out = []
-        for v in items.items() if items is not None else []:
-            point = {str(k): float(x) for k, x in v.get("point").obj().items()}
-            val = v.get("value")
-            expected: complex | float = complex(*[x.number() for x in val.items()]) \
-                if isinstance(val.value, list) else val.number()
-            out.append(Validation(v.get("entry").string(), point, expected, v.get("rtol").number(),
-                                  str(v.get("label").value) if v.has("label") else ""))
-        return out
 
     def _observable_slots(self) -> set[str]:
         names: set[str] = set()
@@ -472,7 +442,7 @@ class Loader:
             m.entries[name] = Entry(name, spec.kind, n, tuple(sorted(n.free)), self.expected.get(name),
                                     source=f"{'.'.join(map(str, item.path))}")
         m.unsupported.update(self.deferred)
-        m.validations.extend(self.validations())
+        m.validations.extend(firmc_misc.validations(self.root))
         data_mod.read_data(self.root, m)
         data_mod.read_likelihoods(self.root, m, self)
         return m

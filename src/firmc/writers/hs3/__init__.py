@@ -90,26 +90,7 @@ def write_hs3(module: Module, dialect: Dialect = "spec", entries: Sequence[str] 
     objs = Objects(dialect, namer, foreign)
     likelihoods = _likelihood_terms(module, wanted)
     wanted += [n for terms in likelihoods.values() for n, _ in terms if n not in wanted and n in module.entries]
-    by_out = {namer.out(k): k for k in module.entries}
-    for name in [*wanted, *(k for k in module.entries if k not in wanted)]:  # the wanted entries' names first
-        e = module.entries[name]
-        if e.kind == "distribution" and e.expected is None:
-            objs.dist_claims.setdefault(e.expr, namer.out(name))
-        elif e.kind == "function":
-            objs.claims.setdefault(e.expr, namer.out(name))
-    pending, done = list(wanted), set()
-    while pending:
-        name = pending.pop(0)
-        if name in done:
-            continue
-        done.add(name)
-        e = module.entries[name]
-        objs.owner = ""
-        if e.kind == "distribution":
-            objs.dist(e.expr, namer.out(name), e.expected)
-        elif e.kind == "function":
-            objs.function(e.expr, namer.out(name))
-        pending += sorted(by_out[n] for n in objs.referenced if by_out[n] not in done)  # entries referenced
+    _write_entries(module, wanted, objs)
     doc: dict[str, Any] = {}
     sections: dict[str, list[dict[str, Any]]] = {"distributions": [], "functions": []}
     for _, (section, obj) in sorted(objs.out.items()):
@@ -142,6 +123,31 @@ def write_hs3(module: Module, dialect: Dialect = "spec", entries: Sequence[str] 
     return dict(_canonical(doc))
 
 
+def _write_entries(module: Module, wanted: list[str], objs: Objects) -> None:
+    """Write the wanted entries under their own names, then the entries their objects refer to."""
+    namer = objs.namer
+    by_out = {namer.out(k): k for k in module.entries}
+    for name in [*wanted, *(k for k in module.entries if k not in wanted)]:  # the wanted entries' names first
+        e = module.entries[name]
+        if e.kind == "distribution" and e.expected is None:
+            objs.dist_claims.setdefault(e.expr, namer.out(name))
+        elif e.kind == "function":
+            objs.claims.setdefault(e.expr, namer.out(name))
+    pending, done = list(wanted), set()
+    while pending:
+        name = pending.pop(0)
+        if name in done:
+            continue
+        done.add(name)
+        e = module.entries[name]
+        objs.owner = ""
+        if e.kind == "distribution":
+            objs.dist(e.expr, namer.out(name), e.expected)
+        elif e.kind == "function":
+            objs.function(e.expr, namer.out(name))
+        pending += sorted(by_out[n] for n in objs.referenced if by_out[n] not in done)  # entries referenced
+
+
 def _version() -> str:
     from ... import __version__
 
@@ -167,7 +173,7 @@ def _likelihood_terms(m: Module, wanted: list[str]) -> dict[str, list[tuple[str,
         e = m.entries[name]
         if e.kind != "likelihood":
             continue
-        terms = []
+        terms: list[tuple[str, str]] = []
         for pdf, nu, data in document.likelihood_terms(name, e.expr):
             match = [k for k, d in m.entries.items() if d.kind == "distribution" and d.expr is pdf
                      and d.expected is nu]

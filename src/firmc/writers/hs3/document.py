@@ -9,7 +9,7 @@ Example:
     >>> from firmc.ir import Dataset
     >>> d = Dataset("h", {"x": np.array([0.5, 1.5])}, np.array([3.0, 4.0]), "binned", {"x": (0.0, 2.0)})
     >>> data_object(d, "h", {}, lambda n: n)["axes"]
-    [{'max': 2.0, 'min': 0.0, 'name': 'x', 'nbins': 2}]
+    [{'name': 'x', 'min': 0.0, 'max': 2.0, 'nbins': 2}]
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def variables(m: Module, extra: dict[str, Domain], out: Callable[[str], str], ro
         >>> from firmc.ir import Parameter
         >>> m = Module(parameters={"a": Parameter("a", 1.0, 0.0, 2.0, True)})
         >>> variables(m, {}, lambda n: n, False)["parameter_points"][0]["parameters"]
-        [{'const': True, 'name': 'a', 'value': 1.0}]
+        [{'name': 'a', 'value': 1.0, 'const': True}]
     """
     axes: list[dict[str, Any]] = []
     points: list[dict[str, Any]] = []

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ...frontends.expr import CONSTANTS, FUNCTIONS
+from ...frontends.expr import Dialect as ParserDialect
 from ...ir import Node, walk
 from ...ir.types import DType
 
@@ -84,7 +85,7 @@ FORMS: dict[Dialect, dict[str, Form]] = {
              **_calls("abs", "mod", "lgamma", "tgamma", "log1p", "expm1", "trunc",
                       rename={"abs": "fabs", "mod": "fmod"})},
 }
-_PARSER_DIALECT = {"spec": "hs3", "root": "root"}
+_PARSER_DIALECT: dict[Dialect, ParserDialect] = {"spec": "hs3", "root": "root"}
 _NAME = re.compile(r"[^\W\d]\w*")
 _ROOT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
@@ -186,7 +187,8 @@ def to_expression(root: Node, dialect: Dialect, name_of: Callable[[Node], str | 
 
     Example:
         >>> from firmc.ir import apply, obs, param
-        >>> to_expression(apply("select", apply("lt", obs("x"), param("m")), -obs("x"), 1.0 / 3.0), "spec")
+        >>> from firmc.ir import const
+        >>> to_expression(apply("select", apply("lt", obs("x"), param("m")), -obs("x"), const(1.0 / 3.0)), "spec")
         'x < m ? -x : 0.3333333333333333'
     """
     out: dict[Node, Printed] = {}

@@ -7,18 +7,19 @@ that cuts the graph into named objects where needed: a shared subexpression more
 a chain deeper than :data:`MAX_DEPTH`, and what the dialect cannot write (handed to the ``foreign`` hook).
 
 Example:
-    >>> from firmc.ir import obs, param
+    >>> from firmc.ir import const, obs, param
     >>> from firmc.library import shapes
     >>> from firmc.writers.hs3.names import Namer
     >>> objs = Objects("spec", Namer("spec", ["g", "x", "mu"]), None)
-    >>> objs.dist(shapes.gaussian(obs("x", -5.0, 5.0), param("mu") * 2.0, 1.0), "g")
+    >>> objs.dist(shapes.gaussian(obs("x", -5.0, 5.0), param("mu") * 2.0, const(1.0)), "g")
     'g'
-    >>> objs.out["g"][1]["type"], objs.out["g"][1]["mean"], objs.out["g_mean"][1]["expression"]
-    ('gaussian_dist', 'g_mean', 'mu*2.0')
+    >>> objs.out["g"][1]["type"], objs.out["g"][1]["mean"], objs.out["g_v"][1]["expression"]
+    ('gaussian_dist', 'g_v', 'mu*2.0')
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -26,9 +27,9 @@ from typing import Any
 from ...errors import UnsupportedFeature
 from ...interp import evaluate
 from ...ir import Entry, Module, Node, walk
-from ...library import composite
 from ...ir.text import print_module
 from ...ir.types import DType, Var
+from ...library import composite
 from . import recognise
 from .expression import ATOM, Dialect, Printed, name_ok, number, printable, render, repeats
 from .names import Namer
@@ -43,6 +44,7 @@ class Objects:
     """The objects written so far (``out``: name -> (section, object)) and how nodes map to them.
 
     Example:
+        >>> from firmc.ir import const
         >>> from firmc.writers.hs3.names import Namer
         >>> Objects("root", Namer("root", []), None).ref(const(2))
         2.0
@@ -109,9 +111,9 @@ class Objects:
         else:
             try:
                 v = float(evaluate([node], {})[0])
-            except Exception:  # noqa: BLE001 - anything the interpreter refuses stays an expression
+            except Exception:
                 return None
-        return v if v == v and abs(v) != float("inf") else None
+        return v if math.isfinite(v) else None
 
     # ----------------------------------------------------------------------------------------- densities
     def is_density(self, n: Node) -> bool:
@@ -267,8 +269,8 @@ class Objects:
             >>> from firmc.ir import apply, param
             >>> from firmc.writers.hs3.names import Namer
             >>> o = Objects("spec", Namer("spec", ["a"]), None)
-            >>> o.expression(apply("max", param("a"), 0.5)), o.expression(apply("lgamma", param("a")))
-            ('max(a, 0.5)', None)
+            >>> o.expression(apply("max", param("a"), param("a") * 0.5)), o.expression(apply("lgamma", param("a")))
+            ('max(a, a*0.5)', None)
         """
         leaves: dict[Node, Printed | None] = {}
 

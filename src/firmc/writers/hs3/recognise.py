@@ -219,7 +219,7 @@ def multivariate_normal(node: Node) -> tuple[list[Node], list[Node], list[list[f
             return None
         q = half.args[1]
         terms = list(q.args) if q.op == "add" else [q]
-        k = int(round(len(terms) ** 0.5))
+        k = round(len(terms) ** 0.5)
         if k * k != len(terms):
             return None
         ds = [terms[i * k + i].args[1] for i in range(k)]

@@ -79,7 +79,7 @@ def test_corpus_in_root(path: str) -> None:
     except UnsupportedFeature as exc:
         pytest.skip(f"needs foreign objects: {exc}")
     dists = [k for k, e in m.entries.items() if e.kind == "distribution" and k not in m.unsupported]
-    compare_in_root(m, doc, dists, label=path.split("/")[-1])
+    compare_in_root(m, doc, dists, label=path.rsplit("/", maxsplit=1)[-1])
 
 
 @pytest.mark.parametrize("seed", range(N_SEEDS))

@@ -208,7 +208,7 @@ def test_every_op_spec_round_trip() -> None:
 def test_root_without_hook_raises() -> None:
     m = every_op_module()
     with pytest.raises(UnsupportedFeature, match="complex-valued"):
-        write_hs3(m, "root", entries=["op:complex"], foreign=lambda name, node: None)
+        write_hs3(m, "root", entries=["op:complex"], foreign=lambda name, node, kind: None)
     with pytest.raises(UnsupportedFeature, match=r"function 'op:round': op 'round' has no form .*foreign="):
         write_hs3(m, "root", entries=["op:round"])
 
@@ -217,7 +217,7 @@ def test_foreign_hook() -> None:
     m = every_op_module()
     seen: list[tuple[str, str]] = []
 
-    def hook(name: str, node: Node) -> dict[str, Any] | None:
+    def hook(name: str, node: Node, kind: str) -> dict[str, Any] | None:
         seen.append((name, node.op))
         assert node.op == "normalize" or node.type.dtype.value == "real"
         return None  # provided outside the document (a RooFit object of that name)

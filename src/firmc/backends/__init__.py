@@ -115,8 +115,9 @@ class Evaluator(Protocol):
 
 
 class Backend(Protocol):
-    """The shape every back-end has (``derivatives``, optional: the highest order of analytic NLL derivatives
-    the target evaluates, 2 when absent)."""
+    """The shape every back-end has. Optional attributes: ``derivatives``, the highest order of analytic NLL
+    derivatives the target evaluates (2 when absent); ``rtol``, the relative agreement with the interpreter the
+    target is held to when it computes with implementations of its own (RooFit; default: the op table's)."""
 
     name: str
     requires: Sequence[str]

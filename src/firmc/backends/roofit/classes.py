@@ -50,9 +50,9 @@ class ForeignClass:
 
 
 def foreign_class(name: str, node: Node, source: Module, observables: Sequence[str], optimize: int = 1,
-                  part: str = "") -> ForeignClass:
-    """The class computing ``node`` (a ``normalize`` node: a density over those of ``observables`` it uses;
-    anything else: a real function; ``part`` "real"/"imag" of a complex one).
+                  density: bool | None = None, part: str = "") -> ForeignClass:
+    """The class computing ``node``: a density over those of ``observables`` it uses (``density``; default:
+    when ``node`` is a ``normalize`` node), else a real function (``part`` "real"/"imag" of a complex one).
 
     Example:
         >>> from firmc.ir import Module, Parameter, param, apply
@@ -63,7 +63,7 @@ def foreign_class(name: str, node: Node, source: Module, observables: Sequence[s
     from ...compiler import build_program
     from ..cpp import BACKEND as CPP
 
-    density = node.op == "normalize"
+    density = node.op == "normalize" if density is None else density
     used = leaves([node], "obs")
     over = tuple(o for o in observables if o in used) if density else ()
     expr = _part(node, part)

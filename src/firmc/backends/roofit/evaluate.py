@@ -60,6 +60,13 @@ class RoofitEvaluator:
                 v.setVal(float(inputs[p]))
 
     def __call__(self, inputs: Mapping[str, Any], outputs: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        quiet = self.ROOT.RooHelpers.LocalChangeMsgLevel(self.ROOT.RooFit.WARNING)  # RooFit's INFO lines
+        try:
+            return self._evaluate(inputs, outputs)
+        finally:
+            del quiet
+
+    def _evaluate(self, inputs: Mapping[str, Any], outputs: Sequence[str] | None) -> dict[str, np.ndarray]:
         prog = self.program
         keys = list(prog.outputs) if outputs is None else [k for k in outputs if k in prog.outputs]
         self._set(inputs)

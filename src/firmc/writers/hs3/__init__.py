@@ -6,9 +6,11 @@ their closed-form rule (``gaussian_dist``, ``crystalball_doublesided_dist`` ...)
 ``product_dist``, extended (``extend_pdf`` / ``rate_extended_dist``) or ``generic_dist``; other arguments
 as names, numbers or ``generic_function`` objects (see :mod:`.objects`, :mod:`.expression`).
 
-What a dialect cannot write goes to ``foreign(name, node)`` (``node`` a ``normalize`` density or a real
-expression), which returns the object to write, or None when the caller provides an object of that name
-outside the document (a RooFit object already in the workspace). Without a hook the spec dialect writes a
+What a dialect cannot write goes to ``foreign(name, node, kind)`` (``kind`` "distribution" or "function";
+``node`` a density or a real expression), which returns the object to write, or None when the caller provides
+an object of that name outside the document (a RooFit object already in the workspace); so do the types in
+``avoid`` when there is a hook (the roofit target avoids RooFit classes whose values are known to be wrong).
+Without a hook the spec dialect writes a
 ``firmc_ir`` / ``firmc_ir_dist`` object holding the sub-graph's IR text, which firmc's HS3 front-end reads
 back; the ROOT dialect raises :class:`~firmc.errors.UnsupportedFeature`.
 
@@ -31,17 +33,16 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Literal
 
 from ...errors import UnknownName, UnsupportedFeature
 from ...ir import Module, Node, walk
 from . import document
 from .names import Namer
-from .objects import Objects
+from .objects import Foreign, Objects
 
 Dialect = Literal["spec", "root"]
-Foreign = Callable[[str, Node], "dict[str, Any] | None"]
 ROOT_VERSION = "6.40.00"
 
 __all__ = ["Dialect", "Foreign", "write_hs3"]
@@ -67,7 +68,7 @@ def _variables_used(m: Module, roots: list[Node]) -> dict[str, tuple[float, floa
 
 
 def write_hs3(module: Module, dialect: Dialect = "spec", entries: Sequence[str] | None = None,
-              foreign: Foreign | None = None) -> dict[str, Any]:
+              foreign: Foreign | None = None, avoid: Collection[str] = ()) -> dict[str, Any]:
     """The HS3 document (a JSON-ready dict, keys sorted) of ``entries`` (default all) of ``module``.
 
     Example:
@@ -87,7 +88,7 @@ def write_hs3(module: Module, dialect: Dialect = "spec", entries: Sequence[str] 
     roots = [x for e in module.entries.values() for x in (e.expr, e.expected) if x is not None]
     used = _variables_used(module, roots)
     namer = Namer(dialect, [*names, *used])
-    objs = Objects(dialect, namer, foreign)
+    objs = Objects(dialect, namer, foreign, avoid)
     likelihoods = _likelihood_terms(module, wanted)
     wanted += [n for terms in likelihoods.values() for n, _ in terms if n not in wanted and n in module.entries]
     _write_entries(module, wanted, objs)

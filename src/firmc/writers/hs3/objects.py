@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from ...errors import UnsupportedFeature
@@ -34,7 +34,8 @@ from . import recognise
 from .expression import ATOM, Dialect, Printed, name_ok, number, printable, render, repeats
 from .names import Namer
 
-Foreign = Callable[[str, Node], "dict[str, Any] | None"]
+# (name, node, kind: "distribution" or "function") -> the object to write, or None (provided outside)
+Foreign = Callable[[str, Node, str], "dict[str, Any] | None"]
 Ref = str | float
 SHARED_DEPTH = 3  # a subexpression used more than once and deeper than this becomes its own object
 MAX_DEPTH = 48  # an expression is cut into objects at this depth (short strings, no deep nesting)
@@ -50,8 +51,10 @@ class Objects:
         2.0
     """
 
-    def __init__(self, dialect: Dialect, namer: Namer, foreign: Foreign | None) -> None:
+    def __init__(self, dialect: Dialect, namer: Namer, foreign: Foreign | None,
+                 avoid: Collection[str] = ()) -> None:
         self.dialect, self.namer, self.foreign = dialect, namer, foreign
+        self.avoid = frozenset(avoid)  # types written through the foreign hook instead (when there is one)
         self.out: dict[str, tuple[str, dict[str, Any]]] = {}
         self.dists: dict[Node, str] = {}  # density nodes written as distributions
         self.values: dict[Node, str] = {}  # nodes written as functions (or referenced by a function name)
@@ -154,6 +157,8 @@ class Objects:
         outer, self.owner = self.owner, name
         try:
             body = self._dist_body(node, name, expected)
+            if body is not None and body["type"] in self.avoid and self.foreign is not None:
+                body = self._foreign(name, node, "distribution")
             if body is not None:
                 self.put(name, "distributions", body)
         finally:
@@ -323,7 +328,7 @@ class Objects:
             raise UnsupportedFeature(f"{kind} '{owner}' is {node.type.dtype.value}-valued: ROOT's HS3 dialect "
                                      "(RooFit) has real values only")
         if self.foreign is not None:
-            obj = self.foreign(name, node)
+            obj = self.foreign(name, node, kind)
             return None if obj is None else dict(obj)
         if self.dialect == "root":
             ops = sorted({n.op for n in walk([node]) if not printable(n, "root") and n.op not in

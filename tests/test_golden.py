@@ -23,13 +23,16 @@ def _text(target: str, source: str) -> str:
                           command=f"firmc <every_op> --target {target} -O0")
     else:
         c = firmc.compile(firmc.load(EXAMPLE), target, source, command=f"firmc {EXAMPLE} --target {target}")
-    return next(iter(c.artifact.files.values()))
+    files = c.artifact.files
+    if target == "roofit":  # the JSON, the classes and the two scripts
+        return "".join(f"==> {name} <==\n{text}\n" for name, text in files.items())
+    return next(iter(files.values()))  # cuda: the .cu (its .ptx names the host's libdevice)
 
 
 # llvm's text names the host CPU's triple and layout; cuda is emitted anywhere (run only on a GPU: test_cuda.py)
-TARGETS = [*(t for t in GENERATED_TARGETS if t != "llvm"), "cuda"]
+TARGETS = [*(t for t in GENERATED_TARGETS if t != "llvm"), "cuda", "roofit"]
 CASES = [(t, "model") for t in TARGETS] + [(t, "every_op") for t in TARGETS]
-SUFFIX = {"cpp": "hpp", "cuda": "cu"}
+SUFFIX = {"cpp": "hpp", "cuda": "cu", "roofit": "files"}
 
 
 @pytest.mark.parametrize(("target", "source"), CASES)

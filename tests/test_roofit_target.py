@@ -15,7 +15,7 @@ import pytest
 
 import firmc
 from backends import corpus_entries
-from firmc.testing import Case, assert_agrees, compare
+from firmc.testing import Case, assert_agrees, compare, every_op_module
 
 pytestmark = pytest.mark.live
 ROOT = pytest.importorskip("ROOT")
@@ -87,3 +87,13 @@ def test_no_gradient_on_roofit() -> None:
     assert not [k for k in c.program.outputs if k.startswith("grad:")]
     with pytest.raises(firmc.errors.UnsupportedFeature, match="roofit"):
         c.nll_grad({"x": np.array([0.1, 0.2])})
+
+
+EVERY_OP = every_op_module()
+
+
+@pytest.mark.parametrize("entry", sorted(EVERY_OP.entries))
+def test_every_op(entry: str) -> None:
+    """Every op of the table through RooFit: TFormula where it has the op, generated classes where not
+    (complex entries as two real functions)."""
+    assert_roofit_agrees(Case(EVERY_OP, entry, optimize=0, points=8))

@@ -71,7 +71,7 @@ def foreign_class(name: str, node: Node, source: Module, observables: Sequence[s
     # process, and two models may each have an object of this name
     digest = hashlib.sha256("\n".join([*print_nodes([expr])[0], repr(over)]).encode()).hexdigest()[:12]
     stem = f"{file_stem(name)}_{digest}"
-    mini = Module(observables=source.observables, parameters=source.parameters,
+    mini = Module(observables=source.observables, parameters=source.parameters, datasets=source.datasets,
                   entries={stem: Entry(stem, "distribution" if density else "function", expr, over)})
     program, _ = build_program(mini, "cpp", stem, over, optimize, derivatives=0)
     servers = (*program.observables, *program.parameters)

@@ -25,7 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ...ir import Entry, Module, Node, leaves
+from ...ir import Entry, Module, Node, Observable, apply, leaves
 from ...ir.text import print_nodes
 from ..naming import file_stem
 
@@ -66,7 +66,7 @@ def foreign_class(name: str, node: Node, source: Module, observables: Sequence[s
     density = node.op == "normalize" if density is None else density
     used = leaves([node], "obs")
     over = tuple(o for o in observables if o in used) if density else ()
-    expr = _part(node, part)
+    expr = apply(part, node) if part else node
     # the code's name carries a digest of what it computes: ROOT's interpreter keeps a declared class for the
     # process, and two models may each have an object of this name
     digest = hashlib.sha256("\n".join([*print_nodes([expr])[0], repr(over)]).encode()).hexdigest()[:12]
@@ -84,14 +84,8 @@ def foreign_class(name: str, node: Node, source: Module, observables: Sequence[s
     return ForeignClass(name, cls, "RooAbsPdf" if density else "RooAbsReal", servers, code)
 
 
-def _part(node: Node, part: str) -> Node:
-    from ...ir import apply
-
-    return apply(part, node) if part else node
-
-
 def _class_text(cls: str, ns: str, density: bool, observables: Sequence[str], parameters: Sequence[str],
-                domains: Sequence[object]) -> str:
+                domains: Sequence[Observable]) -> str:
     base = "RooAbsPdf" if density else "RooAbsReal"
     names = [*observables, *parameters]
     proxies = [f"s{k}_" for k in range(len(names))]
@@ -115,7 +109,7 @@ def _class_text(cls: str, ns: str, density: bool, observables: Sequence[str], pa
         f"  TObject* clone(const char* newname = nullptr) const override {{ return new {cls}(*this, newname); }}",
     ]
     if density:
-        checks = " && ".join(f"{proxies[k]}.min() == {c_double(d.min)} && {proxies[k]}.max() == {c_double(d.max)}"  # type: ignore[attr-defined]
+        checks = " && ".join(f"{proxies[k]}.min() == {c_double(d.min)} && {proxies[k]}.max() == {c_double(d.max)}"
                              for k, d in enumerate(domains))
         match = ", ".join(f"{proxies[k]}.arg()" for k in range(nobs))
         lines += [

@@ -72,4 +72,7 @@ def load(source: str | Path | dict[str, Any]) -> Module:
         from .hs3 import load_hs3
 
         return load_hs3(doc, file, digest)
+    if fmt == "amplitude":
+        from .amplitude import load_amplitude
+        return load_amplitude(doc, file, digest)
     raise FormatError(f"the {fmt} front-end is not available yet", file=file)

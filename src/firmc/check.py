@@ -43,6 +43,8 @@ class CheckLine:
     rtol: float
     ok: bool
     note: str = ""
+    value: complex | None = None  # a validation: the value computed, and the one shipped with the model
+    reference: complex | None = None
 
     @property
     def status(self) -> str:
@@ -125,14 +127,46 @@ def check(module: Module, targets: Sequence[str] | None = None, entries: Sequenc
         for target in targets:
             if target != "interp":
                 lines.append(_vs_interp(module, name, target))
+    lines += validations(module, ["interp", *(t for t in targets if t != "interp")], entries)
+    return lines
+
+
+def validations(module: Module, targets: Sequence[str], entries: Sequence[str] | None = None) -> list[CheckLine]:
+    """Every validation value shipped with the model (``entries``: only theirs), evaluated on each target: one
+    line per value and target, with the value, the reference and their relative difference.
+
+    Example:
+        >>> from firmc.ir import Entry, Module, Parameter, Validation, param
+        >>> m = Module(parameters={"a": Parameter("a", 2.0)}, entries={"f": Entry("f", "function", param("a"))},
+        ...            validations=[Validation("f", {"a": 3.0}, 3.0)])
+        >>> [(ln.target, ln.value, ln.ok) for ln in validations(m, ["interp"])]
+        [('interp', (3+0j), True)]
+    """
+    compiled: dict[tuple[str, str], Compiled | FirmError] = {}
+    lines: list[CheckLine] = []
     for v in module.validations:
-        try:
-            f = compile(module, "interp", v.entry)
-            got = f({k: np.array([x]) if k in f.observables else x for k, x in v.point.items()})
-            err = rel_error(np.ravel(got)[:1], np.array([v.expected]))
-            lines.append(CheckLine(v.entry, "interp", f"validation {v.label}".strip(), err, v.rtol, err <= v.rtol))
-        except FirmError as exc:
-            lines.append(CheckLine(v.entry, "interp", "validation", math.nan, v.rtol, False, str(exc)))
+        if entries and v.entry not in entries:
+            continue
+        what = f"validation {v.label}".strip()
+        for target in targets:
+            key = (v.entry, target)
+            if key not in compiled:
+                try:
+                    compiled[key] = compile(module, target, v.entry)
+                except FirmError as exc:
+                    compiled[key] = exc
+            f = compiled[key]
+            if isinstance(f, FirmError):
+                lines.append(CheckLine(v.entry, target, what, math.nan, v.rtol, False, str(f).splitlines()[0]))
+                continue
+            try:
+                got = complex(np.ravel(f({k: np.array([x]) if k in f.observables else x
+                                          for k, x in v.point.items()}))[0])
+            except FirmError as exc:
+                lines.append(CheckLine(v.entry, target, what, math.nan, v.rtol, False, str(exc).splitlines()[0]))
+                continue
+            err = rel_error(np.array([got]), np.array([v.expected]))
+            lines.append(CheckLine(v.entry, target, what, err, v.rtol, err <= v.rtol, "", got, complex(v.expected)))
     return lines
 
 
@@ -150,19 +184,31 @@ def _vs_interp(module: Module, name: str, target: str) -> CheckLine:
     return CheckLine(name, target, what, worst.error, worst.rtol, ok, "" if ok else f"worst: {worst.output}")
 
 
+def _number(v: complex | None) -> str:
+    if v is None:
+        return "-"
+    if v.imag == 0.0:
+        return f"{v.real:.12g}"
+    return f"{v.real:.12g}{v.imag:+.12g}i"
+
+
 def format_report(lines: Sequence[CheckLine]) -> str:
-    """The check table as text.
+    """The check table as text (with value and reference columns when there are validation lines).
 
     Example:
         >>> print(format_report([CheckLine("g", "interp", "closed forms vs quadrature", 0.0, 1e-7, True)]))
         entry  target  check                       max rel. diff  tolerance  status
         g      interp  closed forms vs quadrature  0              1e-07      ok
     """
-    rows = [("entry", "target", "check", "max rel. diff", "tolerance", "status")]
+    values = any(ln.value is not None for ln in lines)
+    head = ("entry", "target", "check", *(("value", "reference") if values else ()), "max rel. diff", "tolerance")
+    rows = [(*head, "status")]
     for ln in lines:
         err = "-" if math.isnan(ln.error) else f"{ln.error:.3g}"
         status = ln.status + (f": {ln.note}" if ln.note else "")
-        rows.append((ln.entry, ln.target, ln.what, err, f"{ln.rtol:.3g}", status))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True)) + "  " + r[5]
+        vals = (_number(ln.value), _number(ln.reference)) if values else ()
+        rows.append((ln.entry, ln.target, ln.what, *vals, err, f"{ln.rtol:.3g}", status))
+    n = len(head)
+    widths = [max(len(r[i]) for r in rows) for i in range(n)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:n], widths, strict=True)) + "  " + r[n]
                      for r in rows)

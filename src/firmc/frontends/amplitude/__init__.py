@@ -60,9 +60,14 @@ SIGMAS = ("sigma1", "sigma2", "sigma3")
 INTENSITY_TYPES = ("HadronicUnpolarizedIntensity", "hadronic_cross_section_unpolarized_dist")
 
 
-def load_amplitude(doc: Mapping[str, Any], file: str | None = None, digest: str = "") -> Module:
+def load_amplitude(doc: Mapping[str, Any], file: str | None = None, digest: str = "",
+                   massless: str = "reference") -> Module:
     """The Module of an amplitude-serialization document: one entry per distribution (the intensity over
     ``sigma1..3``) and per lineshape, and the checksums as validations.
+
+    ``massless``: ``"reference"`` sums a massless final-state particle of spin j over all 2j+1 helicities, as
+    ThreeBodyDecays.jl does and as the published checksums were computed (the Λb→pKγ model's photon: −1, 0, +1);
+    ``"physical"`` over ±j only (a real photon; the Λb→pKγ intensity then differs by up to 20 %).
 
     Example:
         >>> load_amplitude({"distributions": [], "functions": []}).format
@@ -83,8 +88,10 @@ def load_amplitude(doc: Mapping[str, Any], file: str | None = None, digest: str 
         system = _system(desc.get("kinematics") or {}, f"{where}.decay_description.kinematics")
         for o, (lo, hi) in zip(SIGMAS, (limits(k, system.ms) for k in (1, 2, 3)), strict=True):
             m.observables.setdefault(o, Observable(o, lo, hi))
+        if massless not in ("reference", "physical"):
+            raise FirmError(f"massless must be 'reference' or 'physical', not {massless!r}")
         system = System(system.ms, system.two_js, [obs(o, m.observables[o].min, m.observables[o].max)
-                                                    for o in SIGMAS])
+                                                    for o in SIGMAS], massless == "physical")
         expr = intensity(desc, system, lambda f, x: lineshape(_get(functions, f), x),
                          lambda f, a, b, c: form_factor(_get(functions, f), a, b, c), f"{where}.decay_description")
         m.entries[name] = Entry(name, "function", expr, SIGMAS, source=where)

@@ -51,6 +51,7 @@ class System:
     ms: tuple[float, float, float, float]
     two_js: tuple[int, int, int, int]
     sigmas: Sequence[Node]
+    physical_massless: bool = False  # sum a massless particle over ±j only (the reference sums all 2j+1)
 
     @property
     def msq(self) -> tuple[float, float, float, float]:
@@ -59,15 +60,18 @@ class System:
         return (m1 * m1, m2 * m2, m3 * m3, m0 * m0)
 
     def helicities(self, particle: int) -> list[int]:
-        """Doubled helicities of ``particle`` (1, 2, 3; 4 = the decaying one): a massless particle of nonzero
-        spin has ±j only.
+        """Doubled helicities of ``particle`` (1, 2, 3; 4 = the decaying one) summed over in the intensity: all
+        2j+1, as ThreeBodyDecays.jl sums them (and the published checksums were made), or, with
+        ``physical_massless``, ±j only for a massless particle of nonzero spin (a photon).
 
         Example:
             >>> System((0.0, 1.0, 1.0, 4.0), (2, 0, 0, 1), ()).helicities(1)
+            [-2, 0, 2]
+            >>> System((0.0, 1.0, 1.0, 4.0), (2, 0, 0, 1), (), physical_massless=True).helicities(1)
             [-2, 2]
         """
         two_j = self.two_js[particle - 1]
-        if particle != 4 and self.ms[particle - 1] == 0.0 and two_j > 0:
+        if self.physical_massless and particle != 4 and self.ms[particle - 1] == 0.0 and two_j > 0:
             return [-two_j, two_j]
         return list(projections(two_j))
 

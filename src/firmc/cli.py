@@ -3,6 +3,7 @@
     firmc MODEL --target T [-o DIR] [--entry E] [--observables x,y] [-O N]   write the artifact
     firmc check MODEL [--target T ...] [--all-targets] [--entry E ...]      one line per check
     firmc info MODEL [--ir] [-O N]                                          entries, normalisation, op counts
+    firmc plot MODEL [-o dalitz.png] [--entry E] [--axes sigma1,sigma2]      the Dalitz plot of an intensity
 
 Exit codes: 0 ok, 1 a check failed, 2 bad input (or any other firmc error). No traceback reaches the user
 unless ``--debug`` is given.
@@ -54,6 +55,32 @@ def _parser_info() -> argparse.ArgumentParser:
                    help="print the IR, and op counts per event and per evaluation before and after the passes")
     p.add_argument("-O", "--optimize", type=int, choices=(0, 1, 2), default=1, help="optimisation level shown")
     return p
+
+
+def _parser_plot() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="firmc plot", description="Draw the Dalitz plot of a three-body intensity.")
+    p.add_argument("model")
+    p.add_argument("-o", "--output", default="dalitz.png", help="image file (.png, .pdf, .svg)")
+    p.add_argument("--entry", "-e", default=None, help="the intensity (default: the model's first)")
+    p.add_argument("--axes", default="sigma1,sigma2", help="the two invariants on the axes")
+    p.add_argument("--bins", type=int, default=300)
+    p.add_argument("--target", "-t", default="numpy", help="target that evaluates the grid")
+    return p
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """``firmc plot MODEL -o dalitz.png``.
+
+    Example:
+        >>> cmd_plot.__name__
+        'cmd_plot'
+    """
+    from .frontends import load
+    from .plot import dalitz_plot
+
+    path = dalitz_plot(load(args.model), args.output, args.entry, args.axes.split(","), args.bins, args.target)
+    print(path)
+    return 0
 
 
 def cmd_compile(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -125,6 +152,8 @@ def run(argv: Sequence[str]) -> int:
         return cmd_check(_parser_check().parse_args(argv[1:]))
     if argv and argv[0] == "info":
         return cmd_info(_parser_info().parse_args(argv[1:]))
+    if argv and argv[0] == "plot":
+        return cmd_plot(_parser_plot().parse_args(argv[1:]))
     return cmd_compile(_parser_compile().parse_args(argv), argv)
 
 

@@ -159,7 +159,7 @@ def form_factor(obj: Mapping[str, Any], m0sq: Operand, m1sq: Operand, m2sq: Oper
                 where: JsonPath = (), file: str | None = None) -> Node:
     """A vertex form factor ``ff(m0², m1², m2²)`` of type ``BlattWeisskopf`` {radius, l}: ``F_l(radius p)``,
     or ``MomentumPower`` {l}: ``p^l``, at the breakup momentum ``p`` of ``m0 → m1 m2``. Below threshold the
-    reference raises a DomainError; here ``p`` is taken as 0 there (no NaN: the value is that of threshold).
+    reference raises a DomainError; here ``p`` is 0 there (``m0 < m1 + m2``; no NaN: the value at threshold).
 
     Example:
         >>> from firmc.interp import evaluate
@@ -170,7 +170,9 @@ def form_factor(obj: Mapping[str, Any], m0sq: Operand, m1sq: Operand, m2sq: Oper
     kind, ell = obj.get("type"), _angular_momentum(obj, "l", where, file)
     if kind not in FORM_FACTOR_TYPES:
         raise _unknown(kind, FORM_FACTOR_TYPES, where, file)
-    p2 = apply("max", breakup_momentum_squared(m0sq, _sqrt(m1sq), _sqrt(m2sq)), _ZERO)
+    m0_sq, m1, m2 = lift(m0sq), _sqrt(m1sq), _sqrt(m2sq)
+    above = m0_sq - (m1 + m2) * (m1 + m2)
+    p2 = apply("select", apply("gt", above, _ZERO), above * (m0_sq - (m1 - m2) * (m1 - m2)) / (4.0 * m0_sq), _ZERO)
     if kind == "BlattWeisskopf":
         d = _number(obj, "radius", where, file)
         return const(1.0) if ell == 0 else apply("sqrt", blatt_weisskopf_squared(ell, (d * d) * p2))

@@ -26,7 +26,7 @@ from ...ir import Entry, Node, Validation, obs
 from ...library.hadronic import FORM_FACTOR_TYPES, LINESHAPE_TYPES, expression_argument, form_factor, lineshape
 
 _NUM = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
-_TERM = re.compile(rf"([+-]?)({_NUM})?\*?(im|i)?")
+_TERM = re.compile(rf"\s*([+-]?)\s*({_NUM})?\s*\*?\s*(im|i)?\s*")
 _PAIR = re.compile(r"m_([1-3])([1-3])_sq")
 
 
@@ -40,7 +40,7 @@ def parse_complex(text: object, where: Sequence[str | int] = (), file: str | Non
     """
     if isinstance(text, int | float) and not isinstance(text, bool):
         return complex(text)
-    s = re.sub(r"\s+", "", text) if isinstance(text, str) else ""
+    s = text if isinstance(text, str) else ""
     value, pos, parts = 0j, 0, set()
     while pos < len(s):
         m = _TERM.match(s, pos)

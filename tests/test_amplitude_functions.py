@@ -300,6 +300,8 @@ def test_bad_inputs() -> None:
                    "channels": [{"gsq": 0.1, "ma": 0.1, "mb": 0.1, "l": -1, "d": 1.0}]}, x)
     with pytest.raises(FormatError, match=r"mass: expected a number, got 'm0'"):
         lineshape({"type": "BreitWigner", "mass": "m0", "width": 0.1, "ma": 0, "mb": 0, "l": 0, "d": 1}, x)
+    with pytest.raises(FormatError, match=r"type: 'MomentumPower' is a vertex form factor"):
+        lineshape({"type": "MomentumPower", "l": 1}, x)
     with pytest.raises(FormatError, match="is not a form factor"):
         form_factor_builder({"functions": [{"name": "p", "type": "Polynomial", "coefficients": [1]}]}, "p")
     with pytest.raises(FirmError, match="unknown function 'q'"):

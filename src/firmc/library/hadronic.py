@@ -272,6 +272,9 @@ def lineshape(obj: Mapping[str, Any], x: Node, *, masses: tuple[float, float] | 
                               "(the node of the chain that uses it)", path=where, file=file)
         heavy, light = max(masses), min(masses)
         return bugg_breit_wigner(x, mass, width, slope, heavy * heavy - light * light / 2.0)
+    if kind in FORM_FACTOR_TYPES:
+        raise FormatError(f"'{kind}' is a vertex form factor (a function of three masses), not a lineshape",
+                          path=(*where, "type"), file=file)
     raise _unknown(kind, LINESHAPE_TYPES, where, file)
 
 

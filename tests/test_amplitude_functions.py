@@ -99,12 +99,9 @@ def test_checksum_on_interp(name: str, index: int) -> None:
 
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize(("name", "index"), _checksums())
-def test_checksum_on_target(name: str, index: int, target: str, request: pytest.FixtureRequest) -> None:
+def test_checksum_on_target(name: str, index: int, target: str) -> None:
     m = _module(name)
     v = m.validations[index]
-    if target == "llvm" and not m.entries[v.entry].observables:  # LNR30_NR: the constant 1 + 0i
-        request.applymarker(pytest.mark.xfail(strict=True, raises=KeyError, reason=(
-            "llvm back-end: a constant complex root gets no (re, im) pair (backends/llvm/emit.py, pair())")))
     got = _value(firmc.compile(m, target, v.entry), v)
     assert abs(got - v.expected) <= 1e-9 * abs(v.expected), (v.entry, got, v.expected)
     assert_agrees(Case(m, v.entry, name=name), target)

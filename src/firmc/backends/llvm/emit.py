@@ -218,6 +218,8 @@ class LFunction(Phased[LScope]):
         """The (re, im) values of a complex root."""
         h = self.home(n, scope)
         lo = self.lowering(scope.width)
+        if (id(h), n) not in self.pairs and n.op == "complex":  # a constant root: never emitted as a value
+            return lo.splat(self.ref(n.args[0], scope)), lo.splat(self.ref(n.args[1], scope))
         re, im = self.pairs[(id(h), n)]
         return lo.splat(re), lo.splat(im)
 

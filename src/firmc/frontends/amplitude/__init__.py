@@ -57,6 +57,9 @@ def complex_value(text: str | float | int, where: str = "") -> complex:
 
 
 SIGMAS = ("sigma1", "sigma2", "sigma3")
+# function types only ampform-dpd writes: its files normalise vertex form factors at the resonance mass
+# (the weights of its Λc copy are the published ones times F(p0) F(q0), to 3e-16)
+AMPFORM_TYPES = ("BreitWignerWidthExpLikeBugg",)
 INTENSITY_TYPES = ("HadronicUnpolarizedIntensity", "hadronic_cross_section_unpolarized_dist")
 
 
@@ -69,6 +72,9 @@ def load_amplitude(doc: Mapping[str, Any], file: str | None = None, digest: str 
     ThreeBodyDecays.jl does and as the published checksums were computed (the Λb→pKγ model's photon: −1, 0, +1);
     ``"physical"`` over ±j only (a real photon; the Λb→pKγ intensity then differs by up to 20 %).
 
+    Files written by ampform-dpd (recognised by its own function type ``BreitWignerWidthExpLikeBugg``) normalise
+    every vertex form factor at the resonance's nominal mass; the others (ThreeBodyDecaysIO.jl) do not.
+
     Example:
         >>> load_amplitude({"distributions": [], "functions": []}).format
         'amplitude'
@@ -77,6 +83,7 @@ def load_amplitude(doc: Mapping[str, Any], file: str | None = None, digest: str 
 
     m = Module(source=file or "<dict>", source_hash=digest, format="amplitude")
     functions = _functions(doc)
+    ampform = any(f.get("type") in AMPFORM_TYPES for f in functions.values())
     for n, dist in enumerate(doc.get("distributions") or []):
         where = f"distributions[{n}]"
         kind = dist.get("type")
@@ -91,16 +98,17 @@ def load_amplitude(doc: Mapping[str, Any], file: str | None = None, digest: str 
         if massless not in ("reference", "physical"):
             raise FirmError(f"massless must be 'reference' or 'physical', not {massless!r}")
         system = System(system.ms, system.two_js, [obs(o, m.observables[o].min, m.observables[o].max)
-                                                    for o in SIGMAS], massless == "physical")
-        expr = intensity(desc, system, lambda f, x: lineshape(_get(functions, f), x),
-                         lambda f, a, b, c: form_factor(_get(functions, f), a, b, c), f"{where}.decay_description")
+                                                    for o in SIGMAS], massless == "physical", ampform)
+        expr = intensity(desc, system, lambda f, x, masses: lineshape(_get(functions, f), x, masses=masses),
+                         lambda f, a, b, c: form_factor(_get(functions, f), a, b, c), f"{where}.decay_description",
+                         nominal_mass=lambda f: _nominal_mass(_get(functions, f), f))
         m.entries[name] = Entry(name, "function", expr, SIGMAS, source=where)
         m.validations += _intensity_checks(doc, dist, name, system, where)
-    for name, entry in function_entries(doc).items():
+    for name, entry in function_entries(doc, file or "").items():
         m.entries.setdefault(name, entry)
-        for o in leaves([entry.expr], "obs").values():
-            m.observables.setdefault(o.attr("name"), Observable(o.attr("name"), o.attr("lo"), o.attr("hi")))
-    m.validations += function_validations(doc)
+        for var, leaf in leaves([entry.expr], "obs").items():
+            m.observables.setdefault(var, Observable(var, float(leaf.attr("lo")), float(leaf.attr("hi"))))
+    m.validations += function_validations(doc, file or "")
     return m
 
 
@@ -111,6 +119,12 @@ def _functions(doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
             raise FirmError(f"functions[{n}]: a function needs a 'name'")
         out[str(f["name"])] = f
     return out
+
+
+def _nominal_mass(obj: Mapping[str, Any], name: str) -> float:
+    if not isinstance(obj.get("mass"), int | float):
+        raise FirmError(f"function {name!r}: a lineshape with a nominal 'mass' is needed to normalise form factors")
+    return float(obj["mass"])
 
 
 def _get(functions: Mapping[str, Mapping[str, Any]], name: str) -> Mapping[str, Any]:

@@ -35,7 +35,7 @@ from ...library.kinematics import Rotation, cos_theta, ijk, inside
 from ...library.spin import clebsch_gordan, projections, two, wigner_d
 
 Helicities = tuple[int, int, int, int]  # doubled (λ1, λ2, λ3, λ0)
-Lineshape = Callable[[str, Node], Node]  # function name, σ -> complex value
+Lineshape = Callable[[str, Node, tuple[float, float]], Node]  # function name, σ, daughters' masses -> complex
 FormFactor = Callable[[str, Node, Node, Node], Node]  # function name, (m0², m1², m2²) -> real value
 
 
@@ -52,6 +52,8 @@ class System:
     two_js: tuple[int, int, int, int]
     sigmas: Sequence[Node]
     physical_massless: bool = False  # sum a massless particle over ±j only (the reference sums all 2j+1)
+    # ampform-dpd's files: a vertex form factor divided by its value at the resonance's nominal mass
+    normalised_form_factors: bool = False
 
     @property
     def msq(self) -> tuple[float, float, float, float]:
@@ -168,8 +170,13 @@ def _signed_d(two_j: int, a: int, b: int, cos: Node, positive: bool) -> Node:
 
 
 def intensity(description: Mapping[str, Any], system: System, lineshape: Lineshape, form_factor: FormFactor,
-              where: str) -> Node:
+              where: str, references: tuple[int, int, int, int] = (1, 2, 3, 1),
+              nominal_mass: Callable[[str], float] | None = None) -> Node:
     """The unpolarised intensity Σ_λ |A(λ)|² of a ``decay_description``, 0 outside the Dalitz plot.
+
+    ``references``: the chain whose helicity frame particles 1, 2, 3 and 0 are rotated to (any choice gives
+    the same unpolarised intensity: a test of the rotations). ``nominal_mass`` of a lineshape: needed with
+    ``system.normalised_form_factors``.
 
     Example:
         >>> intensity.__name__
@@ -188,13 +195,19 @@ def intensity(description: Mapping[str, Any], system: System, lineshape: Linesha
         weight = _weight(chain, at)
         prop = chain["propagators"][0]
         two_jr = two(prop["spin"])
-        shape = lineshape(str(prop["parametrization"]), s[k - 1])
+        shape = lineshape(str(prop["parametrization"]), s[k - 1], (system.ms[i - 1], system.ms[j - 1]))
         for v in chain.get("vertices", []):
             name = v.get("formfactor", "")
             if name:  # ff(m0², m1², m2²) of the vertex's parent and daughters
-                masses = (msq[3], s[k - 1], msq[k - 1]) if v.get("node") == [[i, j], k] else \
-                    (s[k - 1], msq[i - 1], msq[j - 1])
+                production = v.get("node") == [[i, j], k]
+                masses = (msq[3], s[k - 1], msq[k - 1]) if production else (s[k - 1], msq[i - 1], msq[j - 1])
                 shape = shape * form_factor(str(name), *(lift(m) for m in masses))
+                if system.normalised_form_factors:
+                    if nominal_mass is None:
+                        raise FirmError(f"{at}: normalised form factors need the resonance's nominal mass")
+                    mr2 = nominal_mass(str(prop["parametrization"])) ** 2
+                    at_mass = (msq[3], mr2, msq[k - 1]) if production else (mr2, msq[i - 1], msq[j - 1])
+                    shape = shape / form_factor(str(name), *(const(m) for m in at_mass))
         cos = cos_theta(s, msq, k)
         factor = const(weight) * shape
         for hel, (c, lr) in aligned(chain, system, at).items():
@@ -204,7 +217,8 @@ def intensity(description: Mapping[str, Any], system: System, lineshape: Linesha
     total: dict[Helicities, list[Node]] = {}
     for k, per in summed.items():
         f_k = {hel: terms[0] if len(terms) == 1 else apply("add", *terms) for hel, terms in per.items()}
-        rotations = [Rotation.between(k, ref, particle) for ref, particle in ((1, 1), (2, 2), (3, 3), (1, 0))]
+        rotations = [Rotation.between(k, ref, particle) for ref, particle in zip(references, (1, 2, 3, 0),
+                                                                                  strict=True)]
         cos_z = [r.cos_zeta(s, msq) for r in rotations]
         for h in itertools.product(*(system.helicities(n) for n in (1, 2, 3, 4))):
             hel = (h[0], h[1], h[2], h[3])

@@ -212,3 +212,27 @@ def test_helicity_sums_are_complete() -> None:
         assert len(s.helicities(1)) == two_j + 1
     assert System((0.0, 1.0, 1.0, 4.0), (2, 0, 0, 1), (), True).helicities(1) == [-2, 2]
     assert System((0.0, 1.0, 1.0, 4.0), (0, 0, 0, 1), (), True).helicities(1) == [0]
+
+
+def test_polarised_intensity() -> None:
+    """Λc: the polarised intensity with ρ = 1/2 is half the unpolarised one; those of the pure states λ0 = ±1/2 add
+    up to the unpolarised one; a fully transverse polarisation (ρ off-diagonal) changes the Dalitz distribution."""
+    import json
+
+    doc = json.loads(FILES["lc2ppik"].read_text(encoding="utf-8"))
+    unpol = firmc.compile(firmc.load(doc), "interp", "default_model")
+
+    def polarised(rho: list[list[str]]) -> Any:
+        d = json.loads(json.dumps(doc))
+        d["distributions"][0].update(type="HadronicPolarizedIntensity", density_matrix=rho)
+        return firmc.compile(load_amplitude(d), "interp", "default_model")
+
+    pts = _dalitz_points((0.938272046, 0.13957018, 0.493677, 2.28646), 16)
+    want = unpol(pts)
+    np.testing.assert_allclose(polarised([["0.5", "0"], ["0", "0.5"]])(pts), want / 2, rtol=1e-12)
+    up, down = polarised([["1", "0"], ["0", "0"]])(pts), polarised([["0", "0"], ["0", "1"]])(pts)
+    np.testing.assert_allclose(up + down, want, rtol=1e-12)
+    transverse = polarised([["0.5", "0.5"], ["0.5", "0.5"]])(pts)
+    assert np.max(np.abs(transverse / (want / 2) - 1)) > 1e-3
+    with pytest.raises(FirmError, match="2 x 2"):
+        polarised([["1"]])

@@ -61,6 +61,9 @@ SIGMAS = ("sigma1", "sigma2", "sigma3")
 # (the weights of its Λc copy are the published ones times F(p0) F(q0), to 3e-16)
 AMPFORM_TYPES = ("BreitWignerWidthExpLikeBugg",)
 INTENSITY_TYPES = ("HadronicUnpolarizedIntensity", "hadronic_cross_section_unpolarized_dist")
+# the polarised intensity of the format's description.md, which gives no JSON form for it: firmc reads a
+# "density_matrix" (rows and columns λ0 = -j0 ... j0, complex strings) beside the decay description
+POLARIZED_TYPES = ("HadronicPolarizedIntensity",)
 
 
 def load_amplitude(doc: Mapping[str, Any], file: str | None = None, digest: str = "",
@@ -87,9 +90,16 @@ def load_amplitude(doc: Mapping[str, Any], file: str | None = None, digest: str 
     for n, dist in enumerate(doc.get("distributions") or []):
         where = f"distributions[{n}]"
         kind = dist.get("type")
-        if kind not in INTENSITY_TYPES:
+        if kind not in INTENSITY_TYPES + POLARIZED_TYPES:
             raise FirmError(f"{where}.type: unknown distribution type {kind!r}; supported: "
-                            + ", ".join(INTENSITY_TYPES))
+                            + ", ".join(INTENSITY_TYPES + POLARIZED_TYPES))
+        rho = None
+        if kind in POLARIZED_TYPES:
+            matrix = dist.get("density_matrix")
+            if not isinstance(matrix, list) or not all(isinstance(r, list) for r in matrix):
+                raise FirmError(f"{where}.density_matrix: a polarised intensity needs the decaying particle's "
+                                "spin density matrix (a list of rows)")
+            rho = [[complex_value(v, f"{where}.density_matrix") for v in row] for row in matrix]
         name = str(dist.get("name") or f"distribution_{n}")
         desc = dist.get("decay_description") or {}
         system = _system(desc.get("kinematics") or {}, f"{where}.decay_description.kinematics")
@@ -101,7 +111,7 @@ def load_amplitude(doc: Mapping[str, Any], file: str | None = None, digest: str 
                                                     for o in SIGMAS], massless == "physical", ampform)
         expr = intensity(desc, system, lambda f, x, masses: lineshape(_get(functions, f), x, masses=masses),
                          lambda f, a, b, c: form_factor(_get(functions, f), a, b, c), f"{where}.decay_description",
-                         nominal_mass=lambda f: _nominal_mass(_get(functions, f), f))
+                         nominal_mass=lambda f: _nominal_mass(_get(functions, f), f), rho=rho)
         m.entries[name] = Entry(name, "function", expr, SIGMAS, source=where)
         m.validations += _intensity_checks(doc, dist, name, system, where)
     for name, entry in function_entries(doc, file or "").items():

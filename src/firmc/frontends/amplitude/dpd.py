@@ -171,12 +171,15 @@ def _signed_d(two_j: int, a: int, b: int, cos: Node, positive: bool) -> Node:
 
 def intensity(description: Mapping[str, Any], system: System, lineshape: Lineshape, form_factor: FormFactor,
               where: str, references: tuple[int, int, int, int] = (1, 2, 3, 1),
-              nominal_mass: Callable[[str], float] | None = None) -> Node:
+              nominal_mass: Callable[[str], float] | None = None,
+              rho: Sequence[Sequence[complex]] | None = None) -> Node:
     """The unpolarised intensity Σ_λ |A(λ)|² of a ``decay_description``, 0 outside the Dalitz plot.
 
     ``references``: the chain whose helicity frame particles 1, 2, 3 and 0 are rotated to (any choice gives
     the same unpolarised intensity: a test of the rotations). ``nominal_mass`` of a lineshape: needed with
-    ``system.normalised_form_factors``.
+    ``system.normalised_form_factors``. With ``rho``, the decaying particle's spin density matrix (rows and
+    columns λ0 = −j0 … j0, in the helicity frame of its reference chain), the polarised intensity
+    Σ_final Σ_{λ0 λ0'} A*_{λ0} ρ_{λ0 λ0'} A_{λ0'} instead.
 
     Example:
         >>> intensity.__name__
@@ -236,9 +239,27 @@ def intensity(description: Mapping[str, Any], system: System, lineshape: Linesha
                     for d in factors:
                         term = term * d
                     total.setdefault(hel, []).append(term)
-    parts = [apply("abs2", terms[0] if len(terms) == 1 else apply("add", *terms)) for terms in total.values()]
+    amps = {hel: terms[0] if len(terms) == 1 else apply("add", *terms) for hel, terms in total.items()}
+    parts = [apply("abs2", a) for a in amps.values()] if rho is None else _polarised(amps, rho, js[3])
     value = parts[0] if len(parts) == 1 else apply("add", *parts)
     return apply("select", inside(s, system.ms), value, const(0.0))
+
+
+def _polarised(amps: Mapping[Helicities, Node], rho: Sequence[Sequence[complex]], two_j0: int) -> list[Node]:
+    """The terms Re(A*_{λ0} ρ_{λ0 λ0'} A_{λ0'}) of the polarised intensity, for every final helicity set."""
+    lam = list(projections(two_j0))
+    if len(rho) != len(lam) or any(len(row) != len(lam) for row in rho):
+        raise FirmError(f"the density matrix of a spin-{two_j0}/2 particle is {len(lam)} x {len(lam)}")
+    parts: list[Node] = []
+    finals = sorted({hel[:3] for hel in amps})
+    for f in finals:
+        for a, la in enumerate(lam):
+            for b, lb in enumerate(lam):
+                if rho[a][b] == 0 or (*f, la) not in amps or (*f, lb) not in amps:
+                    continue
+                term = apply("conj", amps[(*f, la)]) * (const(complex(rho[a][b])) * amps[(*f, lb)])
+                parts.append(apply("real", term))
+    return parts or [const(0.0)]
 
 
 def _weight(chain: Mapping[str, Any], where: str) -> complex:

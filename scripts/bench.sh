@@ -18,6 +18,19 @@ names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
   names=($(ls benchmarks/*.py | xargs -n1 basename | sed 's/\.py$//' | grep -v -E '^(models|common)$'))
 fi
+# ampform-dpd (benchmarks/amplitude.py compares against it) gets a venv of its own: its pins (jax, sympy, numpy)
+# must not change firmc's; the benchmark runs it in a worker process of that venv
+if printf '%s\n' "${names[@]}" | grep -qx amplitude; then
+  ampform_pins=("ampform-dpd==0.4.3" "ampform==0.16.2" "tensorwaves[jax]==0.4.17" "jax==0.10.2" "jaxlib==0.10.2"
+    "sympy==1.14.0")
+  astamp=.venv-ampform/.firmc-bench-installed
+  if [ ! -f "$astamp" ] || [ "$(cat "$astamp")" != "${ampform_pins[*]}" ]; then
+    echo "firmc bench: installing ampform-dpd + tensorwaves (jax) into .venv-ampform for the comparison" >&2
+    [ -x .venv-ampform/bin/python ] || "${PYTHON:-python3}" -m venv .venv-ampform
+    .venv-ampform/bin/python -m pip install -qq "${ampform_pins[@]}"
+    echo "${ampform_pins[*]}" > "$astamp"
+  fi
+fi
 status=0
 for name in "${names[@]}"; do
   echo "== benchmark $name"

@@ -163,9 +163,10 @@ def test_single_scalar_chain_is_a_legendre_polynomial(two_j: int, legendre: Any)
     np.testing.assert_allclose(firmc.compile(m, "interp", "I")(pts), want, rtol=1e-11)
 
 
-def test_outside_the_dalitz_plot_is_zero() -> None:
+@pytest.mark.parametrize("target", TARGETS)
+def test_outside_the_dalitz_plot_is_zero(target: str) -> None:
     m = firmc.load(FILES["lc2ppik"])
-    f = firmc.compile(m, "numpy", "default_model")
+    f = firmc.compile(m, target, "default_model")
     out = f({"sigma1": np.array([0.1, 10.0, 1.0]), "sigma2": np.array([3.0, 3.0, 0.5]),
              "sigma3": np.array([5.0, -2.0, 6.0])})
     assert np.all(out == 0.0)

@@ -7,6 +7,7 @@ distributions, spin 4) models (tests/data/threebody, see SOURCES.md)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 from pathlib import Path
 from typing import Any
@@ -237,3 +238,36 @@ def test_polarised_intensity() -> None:
     assert np.max(np.abs(transverse / (want / 2) - 1)) > 1e-3
     with pytest.raises(FirmError, match="2 x 2"):
         polarised([["1"]])
+
+
+def _corruptions(doc: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Paths of every dict key and list index in a document (where a corruption can go)."""
+    out: list[tuple[Any, ...]] = []
+    items = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(doc, list) else []
+    for k, v in items:
+        out.append((*path, k))
+        out += _corruptions(v, (*path, k))
+    return out
+
+
+def test_corrupted_documents_give_firm_errors() -> None:
+    """Deleting a key or replacing a value (by None, a string, a number, a list) anywhere in the Λc model: the
+    loader either reads the document or raises a FirmError — no KeyError, TypeError, ... escapes."""
+    import json
+
+    text = FILES["lc2ppik"].read_text(encoding="utf-8")
+    rng = np.random.default_rng(5)
+    paths = _corruptions(json.loads(text))
+    for n in rng.choice(len(paths), 150, replace=False):
+        path = paths[int(n)]
+        doc = json.loads(text)
+        parent = doc
+        for k in path[:-1]:
+            parent = parent[k]
+        key = path[-1]
+        if n % 2 and isinstance(parent, dict):
+            del parent[key]
+        else:
+            parent[key] = [None, "x", -1.5, [1, 2]][int(n) % 4]
+        with contextlib.suppress(FirmError):
+            load_amplitude(doc)

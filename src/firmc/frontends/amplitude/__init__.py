@@ -84,42 +84,54 @@ def load_amplitude(doc: Mapping[str, Any], file: str | None = None, digest: str 
     """
     from .functions import function_entries, function_validations
 
+    if massless not in ("reference", "physical"):
+        raise FirmError(f"massless must be 'reference' or 'physical', not {massless!r}")
     m = Module(source=file or "<dict>", source_hash=digest, format="amplitude")
     functions = _functions(doc)
     ampform = any(f.get("type") in AMPFORM_TYPES for f in functions.values())
     for n, dist in enumerate(doc.get("distributions") or []):
         where = f"distributions[{n}]"
-        kind = dist.get("type")
-        if kind not in INTENSITY_TYPES + POLARIZED_TYPES:
-            raise FirmError(f"{where}.type: unknown distribution type {kind!r}; supported: "
-                            + ", ".join(INTENSITY_TYPES + POLARIZED_TYPES))
-        rho = None
-        if kind in POLARIZED_TYPES:
-            matrix = dist.get("density_matrix")
-            if not isinstance(matrix, list) or not all(isinstance(r, list) for r in matrix):
-                raise FirmError(f"{where}.density_matrix: a polarised intensity needs the decaying particle's "
-                                "spin density matrix (a list of rows)")
-            rho = [[complex_value(v, f"{where}.density_matrix") for v in row] for row in matrix]
-        name = str(dist.get("name") or f"distribution_{n}")
-        desc = dist.get("decay_description") or {}
-        system = _system(desc.get("kinematics") or {}, f"{where}.decay_description.kinematics")
-        for o, (lo, hi) in zip(SIGMAS, (limits(k, system.ms) for k in (1, 2, 3)), strict=True):
-            m.observables.setdefault(o, Observable(o, lo, hi))
-        if massless not in ("reference", "physical"):
-            raise FirmError(f"massless must be 'reference' or 'physical', not {massless!r}")
-        system = System(system.ms, system.two_js, [obs(o, m.observables[o].min, m.observables[o].max)
-                                                    for o in SIGMAS], massless == "physical", ampform)
-        expr = intensity(desc, system, lambda f, x, masses: lineshape(_get(functions, f), x, masses=masses),
-                         lambda f, a, b, c: form_factor(_get(functions, f), a, b, c), f"{where}.decay_description",
-                         nominal_mass=lambda f: _nominal_mass(_get(functions, f), f), rho=rho)
-        m.entries[name] = Entry(name, "function", expr, SIGMAS, source=where)
-        m.validations += _intensity_checks(doc, dist, name, system, where)
+        try:
+            _distribution(m, doc, dist, where, functions, massless, ampform)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # a malformed document
+            what = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise FirmError(f"{where}: malformed distribution: {what}") from None
     for name, entry in function_entries(doc, file or "").items():
         m.entries.setdefault(name, entry)
         for var, leaf in leaves([entry.expr], "obs").items():
             m.observables.setdefault(var, Observable(var, float(leaf.attr("lo")), float(leaf.attr("hi"))))
     m.validations += function_validations(doc, file or "")
     return m
+
+
+def _distribution(m: Module, doc: Mapping[str, Any], dist: Mapping[str, Any], where: str,
+                  functions: Mapping[str, Mapping[str, Any]], massless: str, ampform: bool) -> None:
+    """One distribution: its entry (the intensity) and its checksums, added to ``m``."""
+    if not isinstance(dist, dict):
+        raise FirmError(f"{where}: a distribution is a JSON object")
+    kind = dist.get("type")
+    if kind not in INTENSITY_TYPES + POLARIZED_TYPES:
+        raise FirmError(f"{where}.type: unknown distribution type {kind!r}; supported: "
+                        + ", ".join(INTENSITY_TYPES + POLARIZED_TYPES))
+    rho = None
+    if kind in POLARIZED_TYPES:
+        matrix = dist.get("density_matrix")
+        if not isinstance(matrix, list) or not all(isinstance(r, list) for r in matrix):
+            raise FirmError(f"{where}.density_matrix: a polarised intensity needs the decaying particle's "
+                            "spin density matrix (a list of rows)")
+        rho = [[complex_value(v, f"{where}.density_matrix") for v in row] for row in matrix]
+    name = str(dist.get("name") or where)
+    desc = dist.get("decay_description") or {}
+    system = _system(desc.get("kinematics") or {}, f"{where}.decay_description.kinematics")
+    for o, (lo, hi) in zip(SIGMAS, (limits(k, system.ms) for k in (1, 2, 3)), strict=True):
+        m.observables.setdefault(o, Observable(o, lo, hi))
+    system = System(system.ms, system.two_js, [obs(o, m.observables[o].min, m.observables[o].max)
+                                                for o in SIGMAS], massless == "physical", ampform)
+    expr = intensity(desc, system, lambda f, x, masses: lineshape(_get(functions, f), x, masses=masses),
+                     lambda f, a, b, c: form_factor(_get(functions, f), a, b, c), f"{where}.decay_description",
+                     nominal_mass=lambda f: _nominal_mass(_get(functions, f), f), rho=rho)
+    m.entries[name] = Entry(name, "function", expr, SIGMAS, source=where)
+    m.validations += _intensity_checks(doc, dist, name, system, where)
 
 
 def _functions(doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:

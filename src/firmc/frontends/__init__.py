@@ -75,4 +75,7 @@ def load(source: str | Path | dict[str, Any]) -> Module:
     if fmt == "amplitude":
         from .amplitude import load_amplitude
         return load_amplitude(doc, file, digest)
+    if fmt == "pyhf":
+        from .histfactory import load_pyhf
+        return load_pyhf(doc, file=file, digest=digest)
     raise FormatError(f"the {fmt} front-end is not available yet", file=file)

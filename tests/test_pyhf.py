@@ -73,7 +73,8 @@ def points(model: Any, n: int = 20, seed: int = 0) -> list[list[float]]:
     init, bounds, fixed = cfg.suggested_init(), cfg.suggested_bounds(), cfg.suggested_fixed()
     out = [list(init)]
     for _ in range(n):
-        out.append([v if fx else float(rng.uniform(lo, hi)) for v, (lo, hi), fx in zip(init, bounds, fixed)])
+        out.append([v if fx else float(rng.uniform(lo, hi))
+                    for v, (lo, hi), fx in zip(init, bounds, fixed, strict=True)])
     return out
 
 

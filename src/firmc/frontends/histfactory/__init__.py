@@ -22,7 +22,7 @@ Example:
     >>> m = load_pyhf(ws)
     >>> f = firmc.compile(m, "interp", "logpdf")
     >>> round(float(f({"mu": 1.2})), 10)   # log Poisson(6 | 6)
-    -1.6522296897
+    -1.8286943966
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def load_pyhf(doc: Any, patches: Sequence[Any] = (), measurement: str | int | No
     Example:
         >>> load_pyhf({"version": "1.0.0"})
         Traceback (most recent call last):
-        firmc.errors.FormatError: <document>: missing required field 'channels'
+        firmc.errors.FormatError: missing required field 'channels'
     """
     if patches:
         doc = _patched(doc, patches, file)

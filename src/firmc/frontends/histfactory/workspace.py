@@ -24,6 +24,10 @@ MODIFIER_TYPES = ("histosys", "lumi", "normfactor", "normsys", "shapefactor", "s
 PARAM_KEYS = ("name", "inits", "bounds", "auxdata", "factors", "sigmas", "fixed")
 
 
+def _nowhere() -> Path_:
+    return Path_(None)
+
+
 @dataclass
 class Modifier:
     """One modifier of a sample: its name, type, data (shape checked) and where it was read.
@@ -36,7 +40,7 @@ class Modifier:
     name: str
     kind: str
     data: Any
-    where: Path_ = field(default_factory=Path_, repr=False)
+    where: Path_ = field(default_factory=_nowhere, repr=False)
 
 
 @dataclass
@@ -51,7 +55,7 @@ class Sample:
     name: str
     data: list[float]
     modifiers: list[Modifier]
-    where: Path_ = field(default_factory=Path_, repr=False)
+    where: Path_ = field(default_factory=_nowhere, repr=False)
 
 
 @dataclass
@@ -65,7 +69,7 @@ class Channel:
 
     name: str
     samples: list[Sample]
-    where: Path_ = field(default_factory=Path_, repr=False)
+    where: Path_ = field(default_factory=_nowhere, repr=False)
 
     @property
     def nbins(self) -> int:
@@ -89,7 +93,7 @@ class ParamConfig:
 
     name: str
     values: dict[str, Any]
-    where: Path_ = field(default_factory=Path_, repr=False)
+    where: Path_ = field(default_factory=_nowhere, repr=False)
 
 
 @dataclass
@@ -104,7 +108,7 @@ class Measurement:
     name: str
     poi: str
     parameters: dict[str, ParamConfig]
-    where: Path_ = field(default_factory=Path_, repr=False)
+    where: Path_ = field(default_factory=_nowhere, repr=False)
 
 
 @dataclass

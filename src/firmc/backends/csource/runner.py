@@ -72,7 +72,8 @@ class Runner:
                 cplx = prog.outputs[key].type.dtype is DType.COMPLEX
                 buf = np.zeros(2 * n if cplx else n)
                 self._call(name, None, pp, xs, size, buf.ctypes.data_as(F64))
-                out[key] = buf.view(complex) if cplx else buf
+                value = buf.view(complex) if cplx else buf
+                out[key] = value if cols else value.reshape(())  # no observables: a scalar, as elsewhere
             elif key == "expected":
                 out[key] = np.asarray(self._call("expected", ctypes.c_double, pp))
             elif key == "nll":

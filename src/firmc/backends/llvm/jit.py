@@ -76,7 +76,12 @@ def target_machine() -> llvm.TargetMachine:
     return new_target_machine()
 
 
-def new_target_machine(jit: bool = False) -> llvm.TargetMachine:
+LARGE_MODULE_LINES = 40_000  # above this, machine code is generated at -O0 (LLVM's register allocation and
+# scheduling grow faster than linearly on the huge straight-line functions of a HistFactory gradient: the sbottom
+# model's nll_grad module took 5.5 s at -O3, 3.1 s at -O0, and runs 5 % slower)
+
+
+def new_target_machine(jit: bool = False, opt: int = 3) -> llvm.TargetMachine:
     """A fresh target machine of this CPU (an execution engine owns, and frees, the one it is given).
 
     ``jit``: for the in-process JIT, with the JIT's code model (large on x86-64: the C library and firmc's
@@ -91,9 +96,9 @@ def new_target_machine(jit: bool = False) -> llvm.TargetMachine:
     target = llvm.Target.from_triple(host_triple())
     features = llvm.get_host_cpu_features().flatten()
     if jit:
-        return target.create_target_machine(cpu=llvm.get_host_cpu_name(), features=features, opt=3,
+        return target.create_target_machine(cpu=llvm.get_host_cpu_name(), features=features, opt=opt,
                                             codemodel="jitdefault", jit=True)
-    return target.create_target_machine(cpu=llvm.get_host_cpu_name(), features=features, opt=3, reloc="pic",
+    return target.create_target_machine(cpu=llvm.get_host_cpu_name(), features=features, opt=opt, reloc="pic",
                                         codemodel="default")
 
 
@@ -231,7 +236,8 @@ class Jit:
         if runtime:
             load_runtime()
         self.module = optimise(text)
-        self.engine = llvm.create_mcjit_compiler(self.module, new_target_machine(jit=True))
+        opt = 0 if text.count("\n") > LARGE_MODULE_LINES else 3
+        self.engine = llvm.create_mcjit_compiler(self.module, new_target_machine(jit=True, opt=opt))
         self.engine.finalize_object()
 
     def address(self, name: str) -> int:

@@ -78,6 +78,8 @@ class Cost:
             k: _limits(compiled.parameters[k].min, compiled.parameters[k].max) for k in self.names}
         self.has_grad = compiled.derivatives >= 1
         self.has_hess = compiled.derivatives >= 2
+        # the NLL as a function of the free parameters' array: data converted once, one native call per value
+        self.prepared = compiled.prepared_nll(self.data, self.constants, self.weights)
         self.nfcn = 0  # passes over the events: value, value and gradient, Hessian
         self._last: tuple[tuple[float, ...], float, np.ndarray | None] | None = None
 
@@ -116,7 +118,7 @@ class Cost:
         if self._last is not None and self._last[0] == key:
             return self._last[1]
         self.nfcn += 1
-        value = self.compiled.nll(self.data, p, self.weights)
+        value = float(self.prepared.nll(np.array([p[k] for k in self.names])))
         self._last = (key, value, None)
         return value
 
@@ -132,8 +134,7 @@ class Cost:
         if self._last is not None and self._last[0] == key and self._last[2] is not None:
             return self._last[1], self._last[2]
         self.nfcn += 1
-        value, g = self.compiled.nll_grad(self.data, p, self.weights)
-        grad = np.array([g[k] for k in self.names])
+        value, grad = self.prepared.nll_grad(np.array([p[k] for k in self.names]))
         self._last = (key, value, grad)
         return value, grad.copy()
 

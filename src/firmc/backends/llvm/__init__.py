@@ -97,6 +97,10 @@ class _ByWeights:
         self.lib, self.fn, self.at = lib, fn, WEIGHTED_ARG[fn]
         self.restype: Any = None
 
+    def variant(self, weighted: bool) -> Any:
+        """The ctypes function compiled for weighted events or not."""
+        return self.lib.function(self.fn, weighted)
+
     def __call__(self, *args: Any) -> Any:
         variant = self.lib.function(self.fn, args[self.at] is not None)
         variant.restype = self.restype

@@ -34,7 +34,8 @@ from ...errors import FormatError
 from ...ir import Node, apply, const, param
 from ...library.pyhf_interpolation import HISTOSYS_CODES, NORMSYS_CODES, histosys_delta, normsys_factor
 from ..jsonread import Path_
-from .params import ParamSet, Requirement, combine, gauss_constant, requirement, shapesys_requirement
+from .params import ParamSet, Requirement, combine, requirement, shapesys_requirement
+from .terms import gauss_constraint, main_term, poisson_constraint, sample_rate, total
 from .workspace import Channel, Measurement, Modifier, Workspace
 
 ORDER = ("histosys", "lumi", "normfactor", "normsys", "shapefactor", "shapesys", "staterror")  # pyhf's set
@@ -236,10 +237,10 @@ class _Builder:
                             deltas.append(d)
                 if data[b] == 0.0 and not deltas:
                     continue
-                base = apply("add", *deltas, const(data[b])) if deltas else const(data[b])
-                facs = self.factors(c, mods, b)
-                terms.append(apply("mul", *facs, base) if facs else base)
-            nus.append(apply("add", *terms) if len(terms) > 1 else terms[0] if terms else const(0.0))
+                rate = sample_rate(data[b], deltas, self.factors(c, mods, b))
+                assert rate is not None
+                terms.append(rate)
+            nus.append(total(terms))
         return nus
 
     def constraints(self) -> tuple[list[Node], float]:
@@ -252,14 +253,12 @@ class _Builder:
             for i, name in enumerate(ps.names()):
                 theta, aux = param(name), float(ps.auxdata[i])
                 if ps.kind == "normal":
-                    sigma = float(ps.sigmas[i]) if ps.sigmas else 1.0
-                    constant += gauss_constant(sigma)
-                    terms.append((-0.5 / sigma**2) * (theta - aux) ** 2.0)
+                    node, c = gauss_constraint(theta, aux, float(ps.sigmas[i]) if ps.sigmas else 1.0)
                 else:
                     assert ps.factors is not None
-                    rate = theta * float(ps.factors[i])
-                    constant -= math.lgamma(aux + 1.0)
-                    terms.append(aux * apply("log", rate) - rate if aux != 0.0 else -rate)
+                    node, c = poisson_constraint(theta, float(ps.factors[i]), aux)
+                terms.append(node)
+                constant += c
         return terms, constant
 
 
@@ -277,7 +276,8 @@ def build(ws: Workspace, meas: Measurement, opts: Options) -> Built:
     main: list[Node] = []
     for c in b.channels:
         for nu, n in zip(expected[c.name], ws.observations[c.name], strict=True):
-            constant -= math.lgamma(n + 1.0)
-            main.append(n * apply("log", nu) - nu if n != 0.0 else -nu)
-    total = apply("add", *main, *terms, const(constant))
-    return Built(sets, expected, total, {c.name: ws.observations[c.name] for c in b.channels})
+            node, k = main_term(nu, n)
+            main.append(node)
+            constant += k
+    logpdf = apply("add", *main, *terms, const(constant))
+    return Built(sets, expected, logpdf, {c.name: ws.observations[c.name] for c in b.channels})

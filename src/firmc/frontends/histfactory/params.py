@@ -11,12 +11,14 @@ Example:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from ..jsonread import Path_
+from .terms import gauss_constant, shapesys_tau
 from .workspace import ParamConfig
+
+__all__ = ["ParamSet", "Requirement", "combine", "gauss_constant", "requirement", "shapesys_requirement"]
 
 UNDEFINED = "undefined"
 KEYS = ("paramset_type", "n_parameters", "is_scalar", "inits", "bounds", "auxdata", "factors", "sigmas", "fixed")
@@ -88,15 +90,14 @@ def requirement(kind: str, n: int, **extra: Any) -> Requirement:
 
 def shapesys_requirement(nominal: list[float], uncertainty: list[float]) -> Requirement:
     """Shapesys: tau = (nominal / uncertainty)^2 per bin; bins with a non-positive nominal or uncertainty get
-    tau = 1 and are fixed (pyhf ``shapesys.required_parset``).
+    tau = 1 and are fixed (pyhf ``shapesys.required_parset``; :func:`.terms.shapesys_tau`).
 
     Example:
         >>> shapesys_requirement([4.0, 0.0], [2.0, 1.0])["factors"]
         (4.0, 1.0)
     """
-    valid = [u > 0 and v > 0 for v, u in zip(nominal, uncertainty, strict=True)]
-    factors = tuple(v**2 / u**2 if ok else 1.0 for ok, v, u in zip(valid, nominal, uncertainty, strict=True))
-    return requirement("shapesys", len(nominal), fixed=tuple(not ok for ok in valid), factors=factors)
+    taus, fixed = shapesys_tau(nominal, uncertainty)
+    return requirement("shapesys", len(nominal), fixed=tuple(fixed), factors=tuple(taus))
 
 
 def _as_list(v: Any) -> Any:
@@ -151,13 +152,3 @@ def _paramset(name: str, d: dict[str, Any]) -> ParamSet:
     sigmas = d.get("sigmas")
     return ParamSet(name, d["paramset_type"], n, bool(d["is_scalar"]), [float(x) for x in d["inits"]], bounds,
                     fixed_list, d.get("auxdata"), list(sigmas) if sigmas else None, d.get("factors"))
-
-
-def gauss_constant(sigma: float) -> float:
-    """pyhf's normalisation of a Gaussian constraint: ``-log(sigma sqrt(2 pi))``.
-
-    Example:
-        >>> round(gauss_constant(1.0), 12)
-        -0.918938533205
-    """
-    return -math.log(sigma * math.sqrt(2 * math.pi))

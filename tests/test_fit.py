@@ -201,3 +201,21 @@ def test_roofit_fitto_same_minimum(model: firmc.Module, data: dict[str, np.ndarr
     assert_same_minimum(dict(r.values), firmc_nll, reference)
     for k in PARAMS:  # RooFit's HESSE errors and the analytic Hessian's
         assert r.errors[k] == pytest.approx(reference.errors[k], rel=1e-2)
+
+
+@pytest.mark.parametrize("target", [target_param(t) for t in ("llvm", "cpp", "numpy")])
+def test_prepared_nll_equals_the_dict_interface(target: str, model: firmc.Module) -> None:
+    """``prepared_nll`` (one native call per evaluation) gives what ``nll``/``nll_grad`` give, weighted or not."""
+    c = firmc.compile(model, target, entry="model")
+    x = {"x": common.generate(2000)}
+    w = np.random.default_rng(2).uniform(0.5, 1.5, 2000)
+    point = {"c": -0.2, "f": 0.4, "mu": 0.8, "sigma": 1.4}
+    arr = np.array([point[k] for k in c.free_parameters])
+    for weights in (None, w):
+        p = c.prepared_nll(x, weights=weights)
+        assert p.names == c.free_parameters
+        value, grad = c.nll_grad(x, point, weights)
+        assert p.nll(arr) == pytest.approx(c.nll(x, point, weights), rel=1e-13)
+        v2, g2 = p.nll_grad(arr)
+        assert v2 == pytest.approx(value, rel=1e-13)
+        np.testing.assert_allclose(g2, [grad[k] for k in c.free_parameters], rtol=1e-12)

@@ -26,12 +26,11 @@ def test_every_corpus_file_loads_and_checks(path: Path):
         assert line.ok, (line.entry, line.what, line.note, line.error)
 
 
-def test_deferred_histfactory_is_reported_not_faked():
+def test_histfactory_dist_is_read():
     m = firmc.load(CORPUS / "hs3" / "simplemodel_uncorrelated-background_hs3.json")
-    assert m.unsupported
-    name = next(iter(m.unsupported))
-    with pytest.raises(firmc.FirmError, match="HistFactory"):
-        firmc.compile(m, entry=name)
+    assert not m.unsupported
+    assert m.entries["simPdf_obsData"].kind == "likelihood"
+    assert float(firmc.compile(m, entry="simPdf_obsData")({})) == pytest.approx(15.38762717, rel=1e-9)
 
 
 PYHS3_EXAMPLE = {  # FORMATS.md §2.3: pyhs3 and a hand computation give log L = -6.069851178325198

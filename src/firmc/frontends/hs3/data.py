@@ -231,7 +231,11 @@ def read_likelihoods(root: Path_, m: Module, loader: Loader) -> None:
         if len(dists) != len(datas):
             raise item.error(f"{len(dists)} distributions but {len(datas)} data")
         terms: list[Node] = []
+        constraints: dict[str, tuple[Node, float]] = {}  # HistFactory constraint terms, one per parameter
         for k, (dp, xp) in enumerate(zip(dists, datas, strict=True)):
+            if isinstance(dp.value, str) and dp.value in loader.channels:
+                terms.append(_histfactory_term(m, loader, dp.value, xp, constraints))
+                continue
             dist = _entry(m, loader, dp)
             if isinstance(xp.value, str):
                 ds = m.datasets.get(xp.value)
@@ -246,10 +250,29 @@ def read_likelihoods(root: Path_, m: Module, loader: Loader) -> None:
         for k, ap in enumerate(aux.items() if aux else []):
             dist = _entry(m, loader, ap)
             terms.append(nll_term(m, dist, _point_data(m, f"{name}/aux{k}", dist, None, ap), ap))
+        if constraints:
+            terms.append(-apply("add", *[n for n, _ in constraints.values()],
+                                const(math.fsum(c for _, c in constraints.values()))))
         if name in m.entries:
             raise item.get("name").error(f"duplicate name '{name}'")
         expr = apply("add", *terms) if len(terms) > 1 else terms[0] if terms else const(0.0)
         m.entries[name] = Entry(name, "likelihood", expr, source=".".join(map(str, item.path)))
+
+
+def _histfactory_term(m: Module, loader: Loader, name: str, xp: Path_,
+                      constraints: dict[str, tuple[Node, float]]) -> Node:
+    """Minus the main Poisson terms of a ``histfactory_dist`` on binned data; its constraint terms are added
+    to ``constraints`` (one per parameter over the likelihood)."""
+    ch = loader.channels[name]
+    ds = m.datasets.get(xp.value) if isinstance(xp.value, str) else None
+    if ds is None or ds.kind != "binned" or ds.weights is None:
+        raise xp.error(f"histfactory_dist '{name}' needs binned data (the name of a 'binned' data entry)")
+    if len(ds.weights) != ch.nbins:
+        raise xp.error(f"data '{ds.name}' has {len(ds.weights)} bins, histfactory_dist '{name}' has {ch.nbins}")
+    for key, term in ch.constraints.items():
+        constraints.setdefault(key, term)
+    node, constant = ch.nll([float(w) for w in ds.weights])
+    return node + constant
 
 
 def _point_value(root: Path_, name: str) -> float:

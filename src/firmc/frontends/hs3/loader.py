@@ -22,13 +22,15 @@ from typing import Any
 
 from ...errors import FirmError, FormatError, IRError, UnknownName, UnsupportedFeature, did_you_mean
 from ...ir import Entry, Module, Node, Observable, Parameter, const, obs, param
+from ...library.binned import lookup
 from ..expr import Dialect, ParsedExpression, build_expression, parse_expression
+from ..histfactory.hs3 import Channel, Context, HS3Options, constraint_term, read_channel
 from ..jsonread import Path_
 from . import data as data_mod
 from . import firmc_misc
 from .registry import REF_KINDS, TYPES, TypeSpec
 
-DEFERRED = {"histfactory_dist": "histfactory_dist is read by the HistFactory front-end (not available yet)"}
+DEFERRED: dict[str, str] = {}  # type -> why it is not read (every type is read now)
 
 
 class Obj:
@@ -176,7 +178,7 @@ class Loader:
         'hs3'
     """
 
-    def __init__(self, doc: Any, file: str | None) -> None:
+    def __init__(self, doc: Any, file: str | None, options: HS3Options | None = None) -> None:
         self.root = Path_(doc, (), file)
         self.file = file
         self.root.obj()
@@ -194,6 +196,12 @@ class Loader:
         self.observables: dict[str, Observable] = {}
         self.parameters: dict[str, Parameter] = {}
         self._parsed: dict[tuple[str | int, ...], ParsedExpression] = {}
+        self.options = options or HS3Options()
+        misc = self.root.value.get("misc")
+        self.root_written = self.dialect == "root" or (isinstance(misc, dict) and "ROOT_internal" in misc)
+        self.histfactory: dict[str, Path_] = {}  # histfactory_dist objects (read by the HistFactory reader)
+        self.hf_constraints: dict[str, tuple[TypeSpec, Path_]] = {}  # ROOT's constraint_name objects
+        self.channels: dict[str, Channel] = {}
 
     # ------------------------------------------------------------------------------------------- indexing
     def index(self) -> None:
@@ -213,6 +221,9 @@ class Loader:
                     raise item.error(f"'{name}' has no 'type' (ROOT writes such entries for classes it cannot "
                                      "export)")
                 tname = item.get("type").string()
+                if tname == "histfactory_dist":
+                    self.histfactory[name] = item
+                    continue
                 if tname in DEFERRED:
                     self.deferred[name] = DEFERRED[tname]
                     continue
@@ -220,6 +231,12 @@ class Loader:
                 if spec is None:
                     raise UnknownName("type", tname, TYPES, path=(*item.path, "type"), file=self.file)
                 self.objects[name] = (spec, item)
+        for hf in self.histfactory.values():  # ROOT's constraint objects belong to their histfactory_dist
+            for sample in hf.opt("samples") or []:
+                for mod in sample.opt("modifiers") or []:
+                    ref = mod.opt("constraint_name")
+                    if ref is not None and isinstance(ref.value, str) and ref.value in self.objects:
+                        self.hf_constraints[ref.value] = self.objects.pop(ref.value)
 
     def parse(self, p: Path_) -> ParsedExpression:
         """Parse the expression at ``p`` (cached), origin ``file:json.path``.
@@ -342,7 +359,8 @@ class Loader:
         for name, (lo, hi, where) in axes.items():
             self.variables.setdefault(name, where)
             bounds[name] = (lo, hi)
-        obs_names = set(axes) | self._observable_slots() | firmc_misc.declared_observables(self.root)
+        hf_axes = {ax.get("name").string() for hf in self.histfactory.values() for ax in hf.opt("axes") or []}
+        obs_names = set(axes) | hf_axes | self._observable_slots() | firmc_misc.declared_observables(self.root)
         for name in sorted(set(self.variables) | obs_names):
             lo, hi = bounds.get(name, (-math.inf, math.inf))
             value, is_const = values.get(name, (math.nan, False))
@@ -376,6 +394,46 @@ class Loader:
             p = self.parameters[name]
             return p.min, p.max
         return -math.inf, math.inf
+
+    # ------------------------------------------------------------------------------------------ histfactory
+    def read_histfactory(self) -> None:
+        """Read every ``histfactory_dist`` and declare the parameters it introduces (document values win).
+
+        Example:
+            >>> Loader.read_histfactory.__name__
+            'read_histfactory'
+        """
+        ctx = Context(self.root_written, self.options, self._hf_constraint)
+        for name, item in self.histfactory.items():
+            ch = self.channels[name] = read_channel(item, ctx)
+            for pname, d in ch.params.items():
+                if pname in self.observables:
+                    raise item.error(f"'{pname}' is a parameter of histfactory_dist '{name}' and an observable")
+                old = self.parameters.get(pname)
+                if old is None:
+                    self.parameters[pname] = Parameter(pname, d.value, d.min, d.max, d.const)
+                elif d.const:
+                    old.const = True
+                elif math.isnan(old.value):
+                    old.value = d.value
+
+    def _hf_constraint(self, name: str, where: Path_) -> tuple[Node, float]:
+        got = self.hf_constraints.get(name)
+        if got is None:
+            raise where.error(f"constraint '{name}' is not a distribution of this document")
+        spec, item = got
+        fields: dict[str, Node | float] = {}
+        for f in spec.fields:
+            if item.has(f.name) and f.kind in ("ref", "obs"):
+                node = self.ref(item.get(f.name))
+                pname = node.attr("name") if node.op == "param" else None
+                if node.op == "const":
+                    fields[f.name] = float(node.attr("value"))
+                elif pname is not None and self.parameters[pname].const:
+                    fields[f.name] = float(self.parameters[pname].value)
+                else:
+                    fields[f.name] = node
+        return constraint_term(spec.name, fields, item)
 
     # --------------------------------------------------------------------------------------------- building
     def ref(self, p: Path_, expr: bool = False) -> Node:
@@ -441,6 +499,11 @@ class Loader:
             n = self.nodes[name]
             m.entries[name] = Entry(name, spec.kind, n, tuple(sorted(n.free)), self.expected.get(name),
                                     source=f"{'.'.join(map(str, item.path))}")
+        for name, ch in self.channels.items():
+            xs = [obs(ax, *self.domain_of(ax)) for ax, _ in ch.axes]
+            expr = lookup(xs, [edges for _, edges in ch.axes], ch.expected)
+            m.entries[name] = Entry(name, "function", expr, tuple(ax for ax, _ in ch.axes),
+                                    source=".".join(map(str, self.histfactory[name].path)))
         m.unsupported.update(self.deferred)
         m.validations.extend(firmc_misc.validations(self.root))
         data_mod.read_data(self.root, m)
@@ -448,8 +511,9 @@ class Loader:
         return m
 
 
-def load_hs3(doc: Any, file: str | None = None, source_hash: str = "") -> Module:
-    """Read an HS3 document (already parsed JSON) into a Module.
+def load_hs3(doc: Any, file: str | None = None, source_hash: str = "", options: HS3Options | None = None) -> Module:
+    """Read an HS3 document (already parsed JSON) into a Module; ``options``: how ``histfactory_dist`` objects
+    are read (:class:`~firmc.frontends.histfactory.hs3.HS3Options`).
 
     Example:
         >>> load_hs3({"metadata": {"hs3_version": "0.2"}}).entries
@@ -457,8 +521,9 @@ def load_hs3(doc: Any, file: str | None = None, source_hash: str = "") -> Module
     """
     from . import types_dists, types_extra, types_firmc, types_funcs  # noqa: F401  (register the builders)
 
-    loader = Loader(doc, file)
+    loader = Loader(doc, file, options)
     loader.index()
     loader.declare_variables()
+    loader.read_histfactory()
     loader.build()
     return loader.module(source_hash)

@@ -150,7 +150,7 @@ class Channel:
 
         Example:
             >>> from firmc.ir import const
-            >>> Channel("c", [("x", [0.0, 1.0])], [const(2.0)], {}, {}).nll([0.0])[1]
+            >>> Channel("c", [("x", [0.0, 1.0])], [const(2.0)], {}, {}).nll([1.0])[1]
             0.0
         """
         nodes, constant = [], 0.0

@@ -150,8 +150,8 @@ class Channel:
 
         Example:
             >>> from firmc.ir import const
-            >>> Channel("c", [("x", [0.0, 1.0])], [const(2.0)], {}, {}).nll([1.0])[1]
-            0.0
+            >>> round(Channel("c", [("x", [0.0, 1.0])], [const(2.0)], {}, {}).nll([3.0])[1], 6)   # lgamma(4)
+            1.791759
         """
         nodes, constant = [], 0.0
         for nu, n in zip(self.expected, observed, strict=True):

@@ -76,9 +76,35 @@ def target_machine() -> llvm.TargetMachine:
     return new_target_machine()
 
 
-LARGE_MODULE_LINES = 40_000  # above this, machine code is generated at -O0 (LLVM's register allocation and
-# scheduling grow faster than linearly on the huge straight-line functions of a HistFactory gradient: the sbottom
-# model's nll_grad module took 5.5 s at -O3, 3.1 s at -O0, and runs 5 % slower)
+LARGE_MODULE_LINES = 40_000
+HUGE_MODULE_LINES = 120_000
+# Above LARGE (a HistFactory likelihood and its gradient: tens of thousands of straight-line instructions, already
+# simplified and CSE'd by firmc's passes) LLVM's IR pipeline and -O3 code generation cost far more than they give:
+# for a 500-bin, 511-parameter NLL (74 000 lines, straight-line code in blocks of 2 000 instructions) O2 + codegen
+# -O3 took 35 s for a 12.6 µs call, SROA only + codegen -O2 3.2 s for 13.4 µs. Above HUGE, -O2's register
+# allocation grows faster than linearly: that model's gradient (164 000 lines) took 88 s at -O2 for a 51 µs call,
+# 3.3 s at -O0 for 122 µs; until huge functions are split into several, -O0 there.
+
+
+def codegen_opt(text: str) -> int:
+    """The code generator's optimisation level for a module (3; 2 above LARGE_MODULE_LINES; 0 above HUGE).
+
+    Example:
+        >>> codegen_opt("define void @f() {\n  ret void\n}")
+        3
+    """
+    lines = text.count("\n")
+    return 3 if lines <= LARGE_MODULE_LINES else 2 if lines <= HUGE_MODULE_LINES else 0
+
+
+def is_large(text: str) -> bool:
+    """Whether a module is compiled the light way (see :data:`LARGE_MODULE_LINES`).
+
+    Example:
+        >>> is_large("define void @f() {\n  ret void\n}")
+        False
+    """
+    return text.count("\n") > LARGE_MODULE_LINES
 
 
 def new_target_machine(jit: bool = False, opt: int = 3) -> llvm.TargetMachine:
@@ -137,7 +163,12 @@ def optimise(text: str) -> llvm.ModuleRef:
     # the emitter vectorises; LLVM's vectorisers and unrolling would only add compile time
     pto.loop_vectorization = pto.slp_vectorization = pto.loop_unrolling = pto.loop_interleaving = False
     pb = llvm.create_pass_builder(tm, pto)
-    pb.getModulePassManager().run(mod, pb)
+    if is_large(text):  # accumulators to registers only (see LARGE_MODULE_LINES)
+        light = llvm.create_new_module_pass_manager()
+        light.add_sroa_pass()
+        light.run(mod, pb)
+    else:
+        pb.getModulePassManager().run(mod, pb)
     return mod
 
 
@@ -236,8 +267,7 @@ class Jit:
         if runtime:
             load_runtime()
         self.module = optimise(text)
-        opt = 0 if text.count("\n") > LARGE_MODULE_LINES else 3
-        self.engine = llvm.create_mcjit_compiler(self.module, new_target_machine(jit=True, opt=opt))
+        self.engine = llvm.create_mcjit_compiler(self.module, new_target_machine(jit=True, opt=codegen_opt(text)))
         self.engine.finalize_object()
 
     def address(self, name: str) -> int:

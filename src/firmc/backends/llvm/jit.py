@@ -90,7 +90,7 @@ def codegen_opt(text: str) -> int:
     """The code generator's optimisation level for a module (3; 2 above LARGE_MODULE_LINES; 0 above HUGE).
 
     Example:
-        >>> codegen_opt("define void @f() {\n  ret void\n}")
+        >>> codegen_opt("define void @f() {\\n  ret void\\n}")
         3
     """
     lines = text.count("\n")
@@ -101,7 +101,7 @@ def is_large(text: str) -> bool:
     """Whether a module is compiled the light way (see :data:`LARGE_MODULE_LINES`).
 
     Example:
-        >>> is_large("define void @f() {\n  ret void\n}")
+        >>> is_large("define void @f() {\\n  ret void\\n}")
         False
     """
     return text.count("\n") > LARGE_MODULE_LINES

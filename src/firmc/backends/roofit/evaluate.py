@@ -37,7 +37,10 @@ class RoofitEvaluator:
         self.names = {orig: name for name, orig in original.items()}  # model name -> name in the workspace
         self.complex = program.outputs["value"].type.dtype.name == "COMPLEX"
         parts = [f"{program.name}_real", f"{program.name}_imag"] if self.complex else [program.name]
-        self.objects = [self._object(n) for n in parts] if program.kind != "likelihood" else []
+        # a likelihood without an HS3 likelihood form is written as a function whose value is the NLL
+        self.opaque = program.name in doc.get("misc", {}).get("firmc", {}).get("likelihoods", []) or \
+            self.names.get(program.name, program.name) in doc.get("misc", {}).get("firmc", {}).get("likelihoods", [])
+        self.objects = [self._object(n) for n in parts] if program.kind != "likelihood" or self.opaque else []
         self.obs = [self._var(o) for o in program.observables]
         self.norm = ROOT.RooArgSet(*self.obs)
 
@@ -76,7 +79,7 @@ class RoofitEvaluator:
         out: dict[str, np.ndarray] = {}
         for key in keys:
             if prog.kind == "likelihood" and key in ("value", "nll"):  # its value is its NLL
-                out[key] = np.asarray(self._likelihood())
+                out[key] = np.asarray(self.objects[0].getVal() if self.opaque else self._likelihood())
             elif key in ("value", "logpdf"):
                 out[key] = self._points(cols, n, log=key == "logpdf")
             elif key == "expected":

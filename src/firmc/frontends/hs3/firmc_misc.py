@@ -3,7 +3,9 @@
 * ``observables``: the variables that are observables. HS3 says so only through data axes and the typed
   fields of distributions, so a variable used only in a ``generic_dist`` expression would read as a parameter;
 * ``validations``: reference values ``{entry, point, value, rtol, label}`` (``value`` a number or [re, im]);
-* ``original_names``: written name -> the model's name, where ROOT's dialect needed another.
+* ``original_names``: written name -> the model's name, where ROOT's dialect needed another;
+* ``likelihoods``: entries that are likelihoods but have no HS3 likelihood form (a HistFactory model's NLL, whose
+  terms are not -sum(log pdf) over a data set), written as functions whose value is the NLL.
 
 Example:
     >>> from firmc.frontends.jsonread import Path_
@@ -31,6 +33,18 @@ def declared_observables(root: Path_) -> set[str]:
     """
     fm = _firmc(root)
     items = fm.opt("observables") if fm is not None else None
+    return {p.string() for p in items.items()} if items is not None else set()
+
+
+def likelihood_entries(root: Path_) -> set[str]:
+    """The names in ``misc.firmc.likelihoods`` (empty when absent).
+
+    Example:
+        >>> likelihood_entries(Path_({"misc": {"firmc": {"likelihoods": ["nll"]}}}))
+        {'nll'}
+    """
+    fm = _firmc(root)
+    items = fm.opt("likelihoods") if fm is not None else None
     return {p.string() for p in items.items()} if items is not None else set()
 
 

@@ -508,6 +508,8 @@ class Loader:
         m.validations.extend(firmc_misc.validations(self.root))
         data_mod.read_data(self.root, m)
         data_mod.read_likelihoods(self.root, m, self)
+        for name in firmc_misc.likelihood_entries(self.root) & set(m.entries):  # written as plain functions
+            m.entries[name].kind = "likelihood"
         return m
 
 

@@ -89,9 +89,9 @@ def write_hs3(module: Module, dialect: Dialect = "spec", entries: Sequence[str] 
     used = _variables_used(module, roots)
     namer = Namer(dialect, [*names, *used])
     objs = Objects(dialect, namer, foreign, avoid)
-    likelihoods = _likelihood_terms(module, wanted)
+    likelihoods, opaque = _likelihood_terms(module, wanted)
     wanted += [n for terms in likelihoods.values() for n, _ in terms if n not in wanted and n in module.entries]
-    _write_entries(module, wanted, objs)
+    _write_entries(module, wanted, objs, opaque)
     doc: dict[str, Any] = {}
     sections: dict[str, list[dict[str, Any]]] = {"distributions": [], "functions": []}
     for _, (section, obj) in sorted(objs.out.items()):
@@ -115,6 +115,8 @@ def write_hs3(module: Module, dialect: Dialect = "spec", entries: Sequence[str] 
                                                   [*module.observables, *(n for n in used if _is_obs(roots, n))])}
     if namer.original:
         misc["original_names"] = dict(namer.original)
+    if opaque:
+        misc["likelihoods"] = sorted(namer.out(n) for n in opaque)
     vals = [{"entry": namer.out(v.entry), "point": {namer.out(k): x for k, x in v.point.items()},
              "value": [v.expected.real, v.expected.imag] if isinstance(v.expected, complex) else v.expected,
              "rtol": v.rtol, "label": v.label} for v in module.validations if v.entry in wanted]
@@ -124,8 +126,9 @@ def write_hs3(module: Module, dialect: Dialect = "spec", entries: Sequence[str] 
     return dict(_canonical(doc))
 
 
-def _write_entries(module: Module, wanted: list[str], objs: Objects) -> None:
-    """Write the wanted entries under their own names, then the entries their objects refer to."""
+def _write_entries(module: Module, wanted: list[str], objs: Objects, opaque: set[str]) -> None:
+    """Write the wanted entries under their own names, then the entries their objects refer to (a likelihood
+    without an HS3 likelihood form, in ``opaque``, as a function whose value is the NLL)."""
     namer = objs.namer
     by_out = {namer.out(k): k for k in module.entries}
     for name in [*wanted, *(k for k in module.entries if k not in wanted)]:  # the wanted entries' names first
@@ -144,7 +147,7 @@ def _write_entries(module: Module, wanted: list[str], objs: Objects) -> None:
         objs.owner = ""
         if e.kind == "distribution":
             objs.dist(e.expr, namer.out(name), e.expected)
-        elif e.kind == "function":
+        elif e.kind == "function" or name in opaque:
             objs.function(e.expr, namer.out(name))
         pending += sorted(by_out[n] for n in objs.referenced if by_out[n] not in done)  # entries referenced
 
@@ -166,16 +169,23 @@ def _datasets_used(m: Module, wanted: list[str], everything: bool) -> set[str]:
     return {str(n.attr("dataset")) for n in walk(roots) if n.op == "datasum" and n.attr("dataset") in m.datasets}
 
 
-def _likelihood_terms(m: Module, wanted: list[str]) -> dict[str, list[tuple[str, str]]]:
+def _likelihood_terms(m: Module, wanted: list[str]) -> tuple[dict[str, list[tuple[str, str]]], set[str]]:
     """Per likelihood entry, (distribution entry, data set) of each term; the distribution is the entry whose
-    density (and expected events, for an extended term) the term uses."""
+    density (and expected events, for an extended term) the term uses. Second: the likelihoods whose terms are not
+    -sum(log pdf) over a data set (a HistFactory NLL: written as functions)."""
     out: dict[str, list[tuple[str, str]]] = {}
+    opaque: set[str] = set()
     for name in wanted:
         e = m.entries[name]
         if e.kind != "likelihood":
             continue
+        try:
+            found = document.likelihood_terms(name, e.expr)
+        except UnsupportedFeature:
+            opaque.add(name)
+            continue
         terms: list[tuple[str, str]] = []
-        for pdf, nu, data in document.likelihood_terms(name, e.expr):
+        for pdf, nu, data in found:
             match = [k for k, d in m.entries.items() if d.kind == "distribution" and d.expr is pdf
                      and d.expected is nu]
             if not match:
@@ -183,4 +193,4 @@ def _likelihood_terms(m: Module, wanted: list[str]) -> dict[str, list[tuple[str,
                                          "distribution entry of the module")
             terms.append((match[0], data))
         out[name] = terms
-    return out
+    return out, opaque

@@ -161,6 +161,9 @@ class Channel:
         return -total(nodes), -constant
 
 
+MAX_BINS = 1_000_000  # bounded work on any input: a mutated nbins of 1e12 is an error, not an allocation
+
+
 def _axes(p: Path_) -> list[tuple[str, list[float]]]:
     out = []
     for ax in p.get("axes").items():
@@ -171,12 +174,16 @@ def _axes(p: Path_) -> list[tuple[str, list[float]]]:
             lo, hi, n = ax.get("min").number(), ax.get("max").number(), ax.get("nbins").integer()
             if n < 1 or not lo < hi:
                 raise ax.error("a histfactory_dist axis needs nbins >= 1 and min < max")
+            if n > MAX_BINS:
+                raise ax.get("nbins").error(f"nbins {n} is more than the {MAX_BINS} bins firmc reads")
             edges = [lo + (hi - lo) * i / n for i in range(n)] + [hi]
         if len(edges) < 2 or any(b <= a for a, b in itertools.pairwise(edges)):
             raise ax.error("axis edges must be increasing, at least two")
         out.append((name, edges))
     if not out:
         raise p.get("axes").error("a histfactory_dist needs at least one axis")
+    if math.prod(len(e) - 1 for _, e in out) > MAX_BINS:
+        raise p.get("axes").error(f"the axes make more than the {MAX_BINS} bins firmc reads")
     return out
 
 
@@ -414,7 +421,12 @@ def read_channel(p: Path_, ctx: Context) -> Channel:
         Traceback (most recent call last):
         firmc.errors.FormatError: axes: a histfactory_dist needs at least one axis
     """
-    return _Reader(p, ctx).channel()
+    try:
+        return _Reader(p, ctx).channel()
+    except (ArithmeticError, ValueError, KeyError, TypeError, IndexError) as exc:  # numbers that make no model
+        # (u = 0 underflowing v²/u² ...), a constraint object without its fields
+        what = f"missing key {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+        raise p.error(f"histfactory_dist: {what}") from None
 
 
 def constraint_term(kind: str, fields: dict[str, Node | float], where: Path_) -> Term:

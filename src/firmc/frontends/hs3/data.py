@@ -271,7 +271,10 @@ def _histfactory_term(m: Module, loader: Loader, name: str, xp: Path_,
         raise xp.error(f"data '{ds.name}' has {len(ds.weights)} bins, histfactory_dist '{name}' has {ch.nbins}")
     for key, term in ch.constraints.items():
         constraints.setdefault(key, term)
-    node, constant = ch.nll([float(w) for w in ds.weights])
+    try:
+        node, constant = ch.nll([float(w) for w in ds.weights])
+    except (ArithmeticError, ValueError) as exc:  # counts that make no Poisson term (negative, inf)
+        raise xp.error(f"data '{ds.name}' for histfactory_dist '{name}': {type(exc).__name__}: {exc}") from None
     return node + constant
 
 

@@ -54,10 +54,10 @@ from common import (
     jax_one_thread,
     machine,
     per_call,
+    publish,
     ratio_cell,
     ratios,
     single_threaded,
-    write_section,
 )
 
 MODEL = Path(os.environ.get("FIRMC_SHARED", REPO.parent / "shared")) / "corpus" / "threebody" / \
@@ -524,16 +524,9 @@ def main() -> int:
     r = run(n, rounds, not args.no_ampform, count)
     text, goals = report(r)
     out = args.out or (None if args.quick else str(REPORT))
-    if out:
-        write_section(Path(out), "amplitude", text)
-        print(f"wrote the amplitude section of {out}")
-    print(text)
-    for what, measured, ok in goals:
-        if ok is not None:
-            print(("MET    " if ok else "MISSED ") + f"{what}: {measured}")
     if not math.isfinite(r.agree.get("max", 0.0)):
         print("note: non-finite values in the comparison")
-    return 0  # a benchmark, not a test: misses are reported, not failed
+    return publish("amplitude", text, out, [g for g in goals if g[2] is not None], echo=True)
 
 
 if __name__ == "__main__":

@@ -272,3 +272,19 @@ def write_section(path: Path, name: str, text: str) -> None:
     else:
         new = PAGE_HEAD + "\n" + block
     path.write_text(new, encoding="utf-8")
+
+
+Goal = tuple[str, str, "bool | None"]  # (what, measured, met: None when it could not be measured)
+
+
+def publish(name: str, text: str, out: str | None, goals: Sequence[Goal], echo: bool = False) -> int:
+    """Write ``text`` as the section ``name`` of ``out`` (else print it; ``echo`` prints it in any case), print
+    one MET/MISSED/N/A line per goal, and return 0: a benchmark reports misses, it does not fail on them."""
+    if out:
+        write_section(Path(out), name, text)
+        print(f"wrote the {name} section of {out}")
+    if echo or not out:
+        print(text)
+    for what, measured, met in goals:
+        print(f"{'MET    ' if met else 'MISSED ' if met is False else 'N/A    '} {what}: {measured}")
+    return 0

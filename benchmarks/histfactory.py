@@ -66,10 +66,10 @@ from common import (
     jax_one_thread,
     machine,
     no_block,
+    publish,
     ratio_cell,
     ratios,
     single_threaded,
-    write_section,
 )
 
 single_threaded()  # before jax loads; the llvm target sets its own threads
@@ -1236,14 +1236,7 @@ def main() -> int:
     goal_rows = goals(results[1])
     text = report(results, goal_rows, budget, args.quick)
     text += f"\nWhole run: {fmt_t(time.perf_counter() - t0)}.\n"
-    if out:
-        write_section(Path(out), "histfactory", text)
-        print(f"wrote the histfactory section of {out}")
-    else:
-        print(text)
-    for name, measured, met in goal_rows:
-        print(f"{'MET    ' if met else 'MISSED ' if met is False else 'N/A    '} {name}: {measured}")
-    return 0  # a benchmark, not a test: misses are reported, not failed
+    return publish("histfactory", text, out, goal_rows)
 
 
 if __name__ == "__main__":

@@ -61,10 +61,10 @@ from common import (
     jax_one_thread,
     machine,
     no_block,
+    publish,
     ratio_cell,
     ratios,
     single_threaded,
-    write_section,
 )
 
 single_threaded()  # before jax and torch load; the llvm target and the OpenMP C loop set their own threads
@@ -863,14 +863,7 @@ def main() -> int:
         fit_list, ref = ([], None) if args.no_fits else fits(s, fit_n, fit_repeats)
         targets = _targets(sizes, fit_list, s)
         text = report(s, sizes, fit_list, ref, targets, budget, args.quick)
-    if out:
-        write_section(Path(out), "native", text)
-        print(f"wrote the native section of {out}")
-    else:
-        print(text)
-    for name, measured, met in targets:
-        print(f"{'MET    ' if met else 'MISSED ' if met is False else 'N/A    '} {name}: {measured}")
-    return 0  # a benchmark, not a test: misses are reported, not failed
+    return publish("native", text, out, targets)
 
 
 if __name__ == "__main__":

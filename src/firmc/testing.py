@@ -216,6 +216,8 @@ def _op_terms() -> dict[str, Node]:
         "min": mk("min", x, y), "max": mk("max", x, y),
         "logaddexp": mk("logaddexp", x * 30.0, y * a * 40.0), "complex": mk("complex", x, y * b),
         "select": mk("select", mk("lt", x, y), x, y * a),
+        # a table of parameters, constants and event values indexed by 5x (0 .. 4, every entry reached)
+        "choose": mk("choose", x * 5.0, a, const(2.5), b * y, const(-1.0), a * b),
         "integral": mk("integral", mk("exp", -a * t) * t, const(0.0), const(2.0), vars=("t",)) * x,
         "normalize": mk("normalize", mk("exp", -a * x) + b * x, rule=""),
         "datasum": mk("datasum", mk("log", a + obs("u", 0.0, 1.0)), dataset="table", binds=("u",)) * x,

@@ -197,6 +197,42 @@ def _vjp_select(n: Node, c: Node) -> list[Node | None]:
     return [None, apply("select", n.args[0], c, zero), apply("select", n.args[0], zero, c)]
 
 
+def _choose_dtype(dtypes: Sequence[DType], node: Node) -> DType:
+    _no_complex("choose (index)", dtypes[:1])
+    return promote(*dtypes[1:])
+
+
+def choice_index(n: Node) -> Node:
+    """The index a ``choose`` node takes, as the value ``choose(k, 0, 1, ..., n-1)`` (floor of k, clamped), so
+    that derivative rules can compare it with a literal.
+
+    Example:
+        >>> from firmc.ir import param
+        >>> from firmc.interp import evaluate
+        >>> c = apply("choose", param("k"), const(5.0), const(6.0), const(7.0))
+        >>> float(evaluate([choice_index(c)], {"k": 9.5})[0])
+        2.0
+    """
+    return apply("choose", n.args[0], *[const(float(j)) for j in range(len(n.args) - 1)])
+
+
+def _d_choose(n: Node, i: int) -> Node:
+    if i == 0:
+        return const(0.0)
+    return apply("select", apply("eq", choice_index(n), const(float(i - 1))), const(1.0), const(0.0))
+
+
+def _jvp_choose(n: Node, ts: Sequence[Node | None]) -> Node | None:
+    if all(t is None for t in ts[1:]):
+        return None
+    return apply("choose", n.args[0], *[_or_zero(t) for t in ts[1:]])
+
+
+def _vjp_choose(n: Node, c: Node) -> list[Node | None]:
+    index, zero = choice_index(n), const(0.0)
+    return [None, *[apply("select", apply("eq", index, const(float(j))), c, zero) for j in range(len(n.args) - 1)]]
+
+
 # tangent and cotangent rules of the ops that are not complex-differentiable (derivations in docs/passes.md)
 def _jvp_real(n: Node, ts: Sequence[Node | None]) -> Node | None:
     t = ts[0]
@@ -375,6 +411,19 @@ def _pow(a: Any, b: Any) -> Any:
     return out
 
 
+def _choose(k: Any, *values: Any) -> Any:
+    """values[i] with i the floor of k clamped to 0 .. n-1 (NaN picks values[0])."""
+    k = np.asarray(k, dtype=float)
+    with np.errstate(invalid="ignore"):
+        i = np.where(k >= 1.0, np.minimum(np.floor(np.where(k >= 1.0, k, 1.0)), len(values) - 1), 0.0)
+    i = i.astype(np.intp)
+    if all(np.ndim(v) == 0 for v in values):
+        return np.asarray(values)[i]
+    arrays = np.broadcast_arrays(i, *[np.asarray(v) for v in values])
+    table = np.stack(arrays[1:], axis=0)
+    return np.take_along_axis(table, arrays[0][None, ...], axis=0)[0]
+
+
 def _complex(a: Any, b: Any) -> Any:
     """re + i im without arithmetic (a + 1j*b turns complex(0, inf) into nan+infj and loses -0.0)."""
     a, b = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
@@ -546,6 +595,9 @@ _op("not", ONE, _BOOL, np.logical_not, _sympy_fn("Not"), _zero, "not(a)")
 _op("select", (3, 3), _select, lambda c, a, b: np.where(np.asarray(c) != 0, a, b),
     lambda sp, c, a, b: sp.Piecewise((a, c), (b, True)), _d_select, "select(c, a, b): a where c is true, else b",
     jvp=_jvp_select, vjp=_vjp_select)
+_op("choose", (2, None), _choose_dtype, _choose, None, _d_choose,
+    "choose(k, v_0, ..., v_n-1): v_i with i the floor of k clamped to 0 .. n-1 (NaN picks v_0): a table "
+    "lookup (HistFactory's bins, per-bin parameters)", jvp=_jvp_choose, vjp=_vjp_choose)
 
 # structural ops: meaning given by the interpreter
 _op("integral", (3, None), _REAL, None, None, None,

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 from ..errors import FormatError, did_you_mean
@@ -57,6 +58,32 @@ def _select_nested(n: Node, uses: Uses) -> Node | None:
     return out if out.type.dtype is n.type.dtype else None
 
 
+def choice(k: object, n: int) -> int:
+    """The position ``choose(k, v_0, ..., v_{n-1})`` takes for the literal value ``k``: the floor of k clamped to
+    0 .. n-1, NaN giving 0 (the interpreter's rule).
+
+    Example:
+        >>> choice(2.7, 5), choice(float("nan"), 5), choice(-3.0, 5), choice(1e300, 5), choice(True, 5)
+        (2, 0, 0, 4, 1)
+    """
+    v = float(k)  # type: ignore[arg-type]
+    if not v >= 1.0:  # NaN too
+        return 0
+    return n - 1 if v >= n - 1 else math.floor(v)
+
+
+def _choose_const(n: Node, uses: Uses) -> Node | None:
+    k = n.args[0]
+    if k.op != "const":
+        return None
+    return to_dtype(n.args[1 + choice(k.attr("value"), len(n.args) - 1)], n.type.dtype)
+
+
+def _choose_same(n: Node, uses: Uses) -> Node | None:
+    first = n.args[1]
+    return first if all(v is first for v in n.args[2:]) else None
+
+
 def _int_zero(n: Node, uses: Uses) -> Node | None:
     if n.type.dtype is not _INT or any(a.type.dtype not in (_INT, _BOOL) for a in n.args):
         return None
@@ -79,6 +106,9 @@ DCE_RULES: tuple[Rule, ...] = (
     Rule("select_not", frozenset({"select"}), _select_not, True, "select(not(c), a, b) -> select(c, b, a)"),
     Rule("select_nested", frozenset({"select"}), _select_nested, True,
          "select(c, select(c, a, b), d) -> select(c, a, d), and likewise in the else arm"),
+    Rule("choose_const", frozenset({"choose"}), _choose_const, True,
+         "choose(literal k, v_0, ...) -> the v_i it picks (widened as select's arms are)"),
+    Rule("choose_same", frozenset({"choose"}), _choose_same, True, "choose(k, v, ..., v) -> v (and choose(k, v) -> v)"),
     Rule("int_mul_zero", frozenset({"mul"}), _int_zero, True, "0 * x -> 0 for int and bool factors only"),
     Rule("absorb", frozenset({"and", "or"}), _absorb, True, "and(false, x) -> false, or(true, x) -> true"),
 )

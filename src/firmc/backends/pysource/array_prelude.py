@@ -4,6 +4,8 @@ the text below the marker is copied into them verbatim, after the target's own p
 Example:
     >>> float(_datasum(xp.asarray([1.0, 2.0]), 2, None))
     3.0
+    >>> _lookup(xp.asarray([5.0, 6.0, 7.0]), xp.asarray([-1.0, 1.5, 9.0, xp.nan])).tolist()
+    [5.0, 6.0, 7.0, 5.0]
 """
 
 # the text of untyped generated code:
@@ -32,3 +34,25 @@ def _logaddexp(a, b):
     Two -inf give -inf; two +inf give NaN here (+inf in the interpreter): an infinite log-density twice."""
     m = xp.maximum(a, b)
     return m + xp.log1p(xp.exp(xp.minimum(a, b) - xp.maximum(m, -1.7976931348623157e308)))
+
+
+def _index(k, n):
+    """choose's position for k among n values, as a float: the floor of k clamped to 0 .. n-1, NaN giving 0."""
+    k = xp.asarray(k, dtype=float)
+    return xp.where(k >= 1.0, xp.minimum(xp.floor(k), n - 1.0), 0.0)
+
+
+def _lookup(table, k):
+    """``table`` (a 1-d array) read at choose's position for k: one gather per event."""
+    return xp.asarray(table)[_index(k, table.shape[0]).astype(int)]
+
+
+def _table(*values):
+    """The 1-d array of scalars (parameters, values computed once per call, constants), dtypes promoted."""
+    return xp.stack([xp.asarray(v) for v in values])
+
+
+def _choose(k, *values):
+    """choose with values that vary per event: broadcast, stacked, then gathered at each position."""
+    arrays = xp.broadcast_arrays(_index(k, len(values)).astype(int), *(xp.asarray(v) for v in values))
+    return xp.take_along_axis(xp.stack(arrays[1:]), arrays[0][None], axis=0)[0]

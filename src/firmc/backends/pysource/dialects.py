@@ -54,7 +54,7 @@ COMMON: dict[str, Template] = {
     "conj": _typed("{0}", "{ns}.conj({0})"), "complex": "_complex({0}, {1})",
     "lt": "({0} < {1})", "le": "({0} <= {1})", "gt": "({0} > {1})", "ge": "({0} >= {1})", "eq": "({0} == {1})",
     "ne": "({0} != {1})", "approx_eq": "_approx_eq({0}, {1})", "and": "{ns}.logical_and({0}, {1})",
-    "or": "{ns}.logical_or({0}, {1})", "select": _select,
+    "or": "{ns}.logical_or({0}, {1})", "select": _select, "choose": lambda n, a: f"_choose({', '.join(a)})",
     "faddeeva": "faddeeva({0}, {ns})", "landau": "landau({0}, {ns})", "landau_cdf": "landau_cdf({0}, {ns})",
 }
 RUNTIME = {"faddeeva": "faddeeva", "landau": "landau", "landau_cdf": "landau_cdf"}
@@ -122,6 +122,7 @@ TORCH = Dialect("torch", "PyTorch", "torch", {
     "conj": _typed("{0}", "torch.conj_physical({0})"),
 }, {**RUNTIME, "tgamma": "tgamma"}, to_real="{0}.double()",
     imports="from __future__ import annotations\n\nimport math\n\nimport numpy as np\nimport torch\n",
-    array="torch.tensor({0}, dtype=torch.float64)", free_early=True)
+    array="torch.tensor({0}, dtype=torch.float64)", typed_array="torch.tensor({0}, dtype=torch.{1})",
+    free_early=True)
 
 DIALECTS = {d.name: d for d in (NUMPY, JAX, TORCH)}

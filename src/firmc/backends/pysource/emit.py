@@ -31,6 +31,7 @@ from ...ir import Node
 from ...ir.types import DType
 from ..quadrules import DomainKey, domain_key
 from ..scoping import Constants, bound_columns, home
+from .tables import ConstTables, choose_expr
 
 Template = str | Callable[[Node, list[str]], str]
 
@@ -60,6 +61,7 @@ class Dialect:
     decorator: str = ""  # put on every computing function
     free_early: bool = False  # eager frameworks: ``del`` each array after its last use
     array: str = "np.array({0})"  # a float64 array from a list literal
+    typed_array: str = "np.array({0}, dtype=np.{1})"  # an array from a list literal and a NumPy dtype name
 
     def spell(self, node: Node, args: list[str]) -> str:
         """The expression computing ``node`` from its argument expressions.
@@ -132,8 +134,10 @@ class FunctionBody:
 
     def __init__(self, dialect: Dialect, params: Mapping[str, str], columns: Mapping[str, str] | None = None,
                  datasets: Mapping[str, tuple[Mapping[str, str], str, str]] | None = None,
-                 rules: Mapping[DomainKey, tuple[tuple[str, ...], str]] | None = None) -> None:
+                 rules: Mapping[DomainKey, tuple[tuple[str, ...], str]] | None = None,
+                 tables: ConstTables | None = None) -> None:
         self.dialect = dialect
+        self.tables = tables or ConstTables()  # the module's constant tables (``choose``)
         self.params = params
         self.datasets = datasets or {}
         self.rules = rules or {}
@@ -226,13 +230,18 @@ class FunctionBody:
                 args = [self.dialect.to_real.format(a) if x.type.dtype is DType.BOOL and x.op != "const"
                         and not (op == "select" and i == 0) else a
                         for i, (a, x) in enumerate(zip(args, n.args, strict=True))]
-            expr = self.dialect.spell(n, args)
+            expr = (op == "choose" and choose_expr(n, args, self.tables, self._folded)) or self.dialect.spell(n, args)
             self.used_ops.add(op)
         name = f"v{len(self.lines)}"
         self.lines.append(f"{name} = {expr}")
         if h.depth > 0 or n.free:
             self.arrays.add(name)
         return name
+
+
+    def _folded(self, n: Node) -> object:
+        """The value of ``n`` when it is computed at emit time, else None."""
+        return self.constants.value(n) if self.constants.foldable(n) else None
 
 
 def bool_condition(node: Node, args: list[str], ns: str) -> str:

@@ -34,6 +34,7 @@ from ..naming import mangle
 from ..quadrules import rules_for
 from . import runtime
 from .emit import Dialect, FunctionBody, literal
+from .tables import ConstTables
 
 _OWN = ("math", "np", "jnp", "jax", "torch", "p", "w", "data", "params", "weights")
 
@@ -60,6 +61,7 @@ class ModuleWriter:
         self.consts: list[str] = []
         self.functions: list[str] = []
         self.runtime: set[str] = set()
+        self.tables = ConstTables()  # choose's constant tables, declared after the other constants
         self.params = mangle(program.parameters, "p_", _OWN)
         self.columns = mangle(program.observables, "x_", [*_OWN, *self.params.values()])
         self.datasets = self._datasets(program.datasets)
@@ -98,7 +100,7 @@ class ModuleWriter:
         if events:
             datasets[EVENTS] = ({o: self.columns[o] for o in obs}, "w", f"{args[0]}.shape[-1]" if args else "0")
         body = FunctionBody(self.dialect, self.params, None if events else dict(zip(obs, args, strict=True)),
-                            datasets, self.rules)
+                            datasets, self.rules, self.tables)
         results = [body.ref(r) for r in outputs]
         used = sorted(leaves(list(outputs), "param"))
         lines = [self.dialect.decorator] if self.dialect.decorator else []
@@ -226,8 +228,9 @@ def module_text(program: Program, dialect: Dialect, prelude: str) -> str:
     imports = dialect.imports + "".join(line + "\n" for use, line in sorted(dialect.optional_imports.items())
                                         if use in code)
     sections = [header + doc + imports, _metadata(program, kind, free, names)]
-    if w.consts:
-        sections.append("\n".join(w.consts) + "\n")
+    consts = [*w.consts, *w.tables.declarations(dialect)]
+    if consts:
+        sections.append("\n".join(consts) + "\n")
     sections.append(prelude.strip() + "\n")
     if w.runtime:
         sections.append(w.runtime_source().strip() + "\n")

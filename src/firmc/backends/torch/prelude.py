@@ -6,6 +6,8 @@ and lists, float32 for float32 tensors), on their device, and work under ``torch
 Example:
     >>> float(_datasum(torch.tensor([1.0, 2.0]), 2, None))
     3.0
+    >>> _lookup(torch.tensor([5.0, 6.0, 7.0]), torch.tensor([-1.0, 1.5, 9.0, math.nan])).tolist()
+    [5.0, 6.0, 7.0, 5.0]
 """
 
 # the text of untyped generated code:
@@ -126,3 +128,45 @@ def nll_grad_autodiff(data, params=None, weights=None):
         return value.detach(), {}
     grads = torch.autograd.grad(value, list(leaves.values()), allow_unused=True)
     return value.detach(), {k: torch.zeros_like(value) if g is None else g for k, g in zip(leaves, grads, strict=True)}
+
+
+def _index(k, n):
+    """choose's position for k among n values, as a float: the floor of k clamped to 0 .. n-1, NaN giving 0."""
+    k = _as_tensor(k)
+    k = k if k.is_floating_point() else k.double()
+    return torch.where(k >= 1.0, torch.clamp(torch.floor(k), max=n - 1.0), 0.0)
+
+
+def _lookup(table, k):
+    """``table`` (a 1-d tensor) read at choose's position for k, on k's device (float32 tables for float32 k)."""
+    i = _index(k, table.shape[0])
+    out = table.to(i.device)[i.long()]
+    if i.dtype == torch.float32 and out.dtype in (torch.float64, torch.complex128):
+        out = out.to(torch.float32 if out.dtype == torch.float64 else torch.complex64)
+    return out
+
+
+def _promoted(values):
+    """Tensors of one dtype from tensors and Python numbers (numbers in the tensors' precision)."""
+    like = next((v for v in values if isinstance(v, torch.Tensor) and v.is_floating_point()), None)
+    real = like.dtype if like is not None else torch.float64
+    cplx = torch.complex64 if real == torch.float32 else torch.complex128
+    device = next((v.device for v in values if isinstance(v, torch.Tensor)), None)
+    ts = [v if isinstance(v, torch.Tensor) else torch.tensor(
+        v, dtype=torch.bool if isinstance(v, bool) else torch.int64 if isinstance(v, int) else
+        cplx if isinstance(v, complex) else real, device=device) for v in values]
+    dtype = ts[0].dtype
+    for t in ts[1:]:
+        dtype = torch.promote_types(dtype, t.dtype)
+    return [t.to(dtype) for t in ts]
+
+
+def _table(*values):
+    """The 1-d tensor of scalars (parameters, values computed once per call, constants), dtypes promoted."""
+    return torch.stack(_promoted(values))
+
+
+def _choose(k, *values):
+    """choose with values that vary per event: broadcast, stacked, then gathered at each position."""
+    ts = torch.broadcast_tensors(_index(k, len(values)).long(), *_promoted(values))
+    return torch.gather(torch.stack(ts[1:]), 0, ts[0][None])[0]

@@ -1,7 +1,8 @@
 // firmc native runtime: elementary.hpp
 //
 // Provides: fc_min, fc_max, fc_sign, fc_logaddexp, fc_approx_eq, fc_round, fc_pow -- the ops whose C/C++
-// spelling does not have the semantics of firmc's reference interpreter (NumPy).
+// spelling does not have the semantics of firmc's reference interpreter (NumPy) -- and fc_choice, fc_pick (the
+// position and the value of firmc's ``choose``: a table look-up).
 //
 // Reference: NumPy's ufuncs numpy.minimum / maximum / sign / logaddexp / rint / power and firmc's approx_eq
 // (firmc.ir.ops._approx_eq). fc_min/fc_max return NaN if either argument is NaN and, for equal arguments
@@ -21,6 +22,7 @@
 #define FIRMC_RUNTIME_ELEMENTARY_HPP
 
 #include <cmath>
+#include <cstddef>
 
 #ifndef FIRMC_FN
 #define FIRMC_FN inline
@@ -65,5 +67,18 @@ FIRMC_FN double fc_round(double x) { return std::nearbyint(x); }
 
 /// numpy.power on float64: C99 pow, forwarded unchanged.
 FIRMC_FN double fc_pow(double a, double b) { return std::pow(a, b); }
+
+/// choose's position for k among n >= 1 values: the floor of k clamped to 0 .. n-1, NaN giving 0 (compared before
+/// converting: no conversion of NaN, infinities or out-of-range values).
+FIRMC_FN std::size_t fc_choice(double k, std::size_t n) {
+    return k >= 1.0 ? (k < static_cast<double>(n - 1) ? static_cast<std::size_t>(k) : n - 1) : 0;
+}
+
+/// choose(k, t[0], ..., t[N-1]) of values given as a braced list (computed where the call is: values that vary per
+/// event; a table of values that do not is an array declared once, read as ``table[fc_choice(k, N)]``).
+template <typename T, std::size_t N>
+FIRMC_FN T fc_pick(double k, const T (&t)[N]) {
+    return t[fc_choice(k, N)];
+}
 
 #endif  // FIRMC_RUNTIME_ELEMENTARY_HPP

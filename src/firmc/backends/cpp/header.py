@@ -36,6 +36,7 @@ from ...passes.gradient import gradient_key, hessian_key
 from .. import EVENTS, Program
 from ..csource.dialects import CPP, CDialect, c_literal
 from ..csource.emit import CFunction
+from ..csource.tables import CTables
 from ..naming import file_stem
 from ..quadrules import rules_for
 from ..schedule import post_order
@@ -90,6 +91,7 @@ class HeaderWriter:
         self.functions: list[str] = []
         self.names: list[str] = []  # of the functions, in order
         self.used: set[str] = set()
+        self.tables = CTables()  # choose's constant tables (declared after the other constants)
         self.params = {p: f"p[{j}]" for j, p in enumerate(program.parameters)}
         self.datasets = {}
         for k, (name, d) in enumerate(sorted(program.datasets.items())):
@@ -119,7 +121,7 @@ class HeaderWriter:
         sets = dict(self.datasets)
         if events:
             sets[EVENTS] = ({o: f"x[{k}][i]" for k, o in enumerate(self.program.observables)}, "w", "n")
-        return CFunction(CPP, self.params, sets, self.rules)
+        return CFunction(CPP, self.params, sets, self.rules, self.tables)
 
     def per_point(self, name: str, root: Node, doc: str) -> None:
         """``void name(p, x, n, out)``: ``root`` at each of n points."""
@@ -128,6 +130,7 @@ class HeaderWriter:
         points = f.points(cols, "n")
         body = f.block(sorted(f.reads([root], points, f.root), key=post_order([root])))
         inner = f.block([root], points)
+        body += f.flush(f.root)
         cplx = root.type.dtype is DType.COMPLEX
         if cplx:
             re, im = f.pairs[(id(f.home(root, points)), root)]
@@ -255,11 +258,12 @@ def _assemble(program: Program, w: HeaderWriter, free: list[str], main: str) -> 
     meta = metadata(program, free)
     header = "".join(f"// {line}\n" for line in program.header.splitlines())
     c_api = c_api_text(ns, [(name, *SIGNATURES[name]) for name in w.names])
+    consts = [*w.consts, *w.tables.declarations("inline constexpr")]
     return (f"{header}// C++17, self-contained (no firmc, no ROOT): #include it, or compile with -DFIRMC_C_API for a "
             f"C ABI.\n#pragma once\n#include <cmath>\n#include <cstddef>\n#include <cstdint>\n#include <limits>\n\n"
             f"#ifndef FIRMC_FN\n#define FIRMC_FN inline\n#endif\n\n{runtime_text(w.used)}\n\n{ACCUMULATE}\n\n"
-            f"namespace {ns} {{\n\n" + "\n".join(meta) + "\n\n" + "\n\n".join(w.consts)
-            + ("\n\n" if w.consts else "") + "\n\n".join(w.functions) + f"\n\n}}  // namespace {ns}\n{c_api}")
+            f"namespace {ns} {{\n\n" + "\n".join(meta) + "\n\n" + "\n\n".join(consts)
+            + ("\n\n" if consts else "") + "\n\n".join(w.functions) + f"\n\n}}  // namespace {ns}\n{c_api}")
 
 
 SIGNATURES = {

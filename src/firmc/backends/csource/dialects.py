@@ -48,6 +48,24 @@ def _logic(sym: str) -> Template:
     return lambda n, a: f"({_truth(n.args[0], a[0])} {sym} {_truth(n.args[1], a[1])})"
 
 
+def table_item(value: Node, text: str, dtype: DType) -> str:
+    """One value of a ``choose`` table as C: a boolean in a table of numbers converted explicitly (a braced list
+    does not narrow implicitly).
+
+    Example:
+        >>> from firmc.ir import apply, const, param
+        >>> table_item(apply("gt", param("a"), const(0.0)), "v1", DType.REAL), table_item(param("a"), "a", DType.REAL)
+        ('static_cast<double>(v1)', 'a')
+    """
+    return f"static_cast<double>({text})" if dtype is not DType.BOOL and value.type.dtype is DType.BOOL else text
+
+
+def _pick(n: Node, a: list[str]) -> str:
+    """``choose`` of values computed where it is: ``fc_pick(k, {v_0, ..., v_n-1})`` (tables: csource/tables.py)."""
+    items = [table_item(v, x, n.type.dtype) for v, x in zip(n.args[1:], a[1:], strict=True)]
+    return f"fc_pick({a[0]}, {{{', '.join(items)}}})"
+
+
 CPP_OPS: dict[str, Template] = {
     **{op: f"std::{fn}({{0}})" for op, fn in _STD.items()},
     **{op: f"{fn}({{0}})" for op, fn in _RUNTIME.items()},
@@ -59,7 +77,7 @@ CPP_OPS: dict[str, Template] = {
     "conj": "{0}", "arg": "(std::signbit({0}) ? 3.141592653589793 : ({0} == {0} ? 0.0 : {0}))",
     "lt": "({0} < {1})", "le": "({0} <= {1})", "gt": "({0} > {1})", "ge": "({0} >= {1})", "eq": "({0} == {1})",
     "ne": "({0} != {1})", "approx_eq": "fc_approx_eq({0}, {1})", "and": _logic("&&"), "or": _logic("||"),
-    "not": lambda n, a: f"(!{_truth(n.args[0], a[0])})", "select": _cond,
+    "not": lambda n, a: f"(!{_truth(n.args[0], a[0])})", "select": _cond, "choose": _pick,
 }
 
 

@@ -35,7 +35,8 @@ from ...ir.types import DType
 from ..quadrules import DomainKey, domain_key
 from ..schedule import Phased
 from ..scoping import Constants, bound_columns
-from .dialects import CDialect
+from .dialects import CDialect, table_item
+from .tables import CTables, is_positions
 
 _C_TYPE = {DType.REAL: "double", DType.BOOL: "bool", DType.INT: "double"}
 
@@ -68,8 +69,12 @@ class CFunction(Phased[Scope]):
 
     def __init__(self, dialect: CDialect, params: Mapping[str, str],
                  datasets: Mapping[str, tuple[Mapping[str, str], str, str]] | None = None,
-                 rules: Mapping[DomainKey, tuple[tuple[str, ...], str, int]] | None = None) -> None:
+                 rules: Mapping[DomainKey, tuple[tuple[str, ...], str, int]] | None = None,
+                 tables: CTables | None = None) -> None:
         self.dialect = dialect
+        self.tables = tables or CTables()  # the file's constant tables (``choose``)
+        self._tables: dict[tuple[int, tuple[Node, ...]], tuple[str, int]] = {}  # declared arrays: name, depth
+        self._pending: dict[int, list[str]] = {}  # scope id -> declarations to place before its next loop
         self.params = params
         self.datasets = datasets or {}
         self.rules = rules or {}
@@ -81,6 +86,7 @@ class CFunction(Phased[Scope]):
         self._children: dict[tuple[int, object], Scope] = {}
         self._count = 0
         self._sums = 0
+        self._ntables = 0
         self.constants = Constants(complex_values=False)
 
     # -- scopes -----------------------------------------------------------------------------------------
@@ -129,6 +135,7 @@ class CFunction(Phased[Scope]):
         lines = [f"double {', '.join(f'{s} = 0.0, {c} = 0.0' for s, c in accs)};",
                  f"for (std::size_t {i} = 0; {i} < {inner.count}; ++{i}) {{"]
         body = self.block([d.args[0] for d in group], inner)
+        lines = self.flush(scope) + lines
         for d, (s, c) in zip(group, accs, strict=True):
             v = self.ref(d.args[0], inner)
             if inner.always_weighted:
@@ -151,6 +158,8 @@ class CFunction(Phased[Scope]):
         deep = {k for k in self.names if self._depth[k[0]] > depth}
         for k in deep:
             del self.names[k]
+        for t in [t for t, (_, d) in self._tables.items() if d > depth]:
+            del self._tables[t]
         for k in [k for k in self.pairs if self._depth[k[0]] > depth]:
             del self.pairs[k]
 
@@ -199,10 +208,44 @@ class CFunction(Phased[Scope]):
         if n.type.dtype is DType.COMPLEX:
             raise UnsupportedFeature(f"complex op '{n.op}' left after lowering (target {self.dialect.name})")
         args = [self.ref(a, scope) for a in n.args]
-        expr = self.dialect.spell(n, args)
+        expr = (n.op == "choose" and self._table(n, scope, args[0])) or self.dialect.spell(n, args)
         self.used_ops.add(n.op)
         name = self._new()
         self._remember(scope, n, name)
         return [f"const {_C_TYPE[n.type.dtype]} {name} = {expr};"]
 
+    # -- choose: tables (csource/tables.py) -------------------------------------------------------------
+    def _table(self, n: Node, scope: Scope, k: str) -> str | None:
+        """``choose`` as a table read, or None when its values vary where it is (the generic ``fc_pick``)."""
+        values = n.args[1:]
+        at = f"fc_choice({k}, {len(values)})"
+        ctype = _C_TYPE[n.type.dtype]
+        consts = [v.attr("value") if v.op == "const" else
+                  self.constants.value(v) if self.constants.foldable(v) else None for v in values]
+        if all(c is not None for c in consts):
+            if is_positions(consts, n.type.dtype):
+                return f"static_cast<double>({at})"
+            return f"{self.table_name(self.tables.name(ctype, consts), scope)}[{at}]"
+        h = max((self.home(v, scope) for v in values), key=lambda s: s.depth)
+        return self.invariant_table(n, h, scope, at) if h.depth < scope.depth else None
 
+    def table_name(self, name: str, scope: Scope) -> str:
+        """The name a constant table is read by in ``scope`` (CUDA: its device copy in a kernel)."""
+        return name
+
+    def invariant_table(self, n: Node, h: Scope, scope: Scope, at: str) -> str:
+        """The read at ``at`` of the table of ``n``'s values, which are computed in ``h`` (enclosing ``scope``): an
+        array declared in ``h`` before the loop that leads here (placed by :meth:`flush`)."""
+        key = (id(h), n.args[1:])
+        if key not in self._tables:
+            ctype = _C_TYPE[n.type.dtype]
+            name = f"tab{self._ntables}"
+            self._ntables += 1
+            items = [table_item(v, self.ref(v, h), n.type.dtype) for v in n.args[1:]]
+            self._pending.setdefault(id(h), []).append(f"const {ctype} {name}[] = {{{', '.join(items)}}};")
+            self._tables[key] = (name, h.depth)
+        return f"{self._tables[key][0]}[{at}]"
+
+    def flush(self, scope: Scope) -> list[str]:
+        """The table declarations waiting for the next loop of ``scope`` (the caller places them before it)."""
+        return self._pending.pop(id(scope), [])

@@ -154,6 +154,12 @@ def _lower_node(n: Node, args: list[Node | Pair], lowered: Mapping[Node, Node | 
         both_real = pairs[1][1] is None and pairs[2][1] is None
         return (apply("select", c, pairs[1][0], pairs[2][0]),
                 None if both_real else apply("select", c, _im(pairs[1]), _im(pairs[2])))
+    if op == "choose":  # the real parts chosen, and the imaginary parts
+        k = lowered[n.args[0]]
+        assert isinstance(k, Node)
+        both_real = all(p[1] is None for p in pairs[1:])
+        return (apply("choose", k, *(p[0] for p in pairs[1:])),
+                None if both_real else apply("choose", k, *(_im(p) for p in pairs[1:])))
     if op == "datasum":
         return (Node.make("datasum", (pairs[0][0],), n.attrs),
                 None if pairs[0][1] is None else Node.make("datasum", (pairs[0][1],), n.attrs))

@@ -36,6 +36,7 @@ from ...ir.types import DType
 from .. import EVENTS
 from ..csource.dialects import CUDA
 from ..csource.emit import CFunction, Scope
+from ..csource.tables import CTables
 from ..quadrules import DomainKey
 
 _CAPTURED = re.compile(r"v(\d+)(_re|_im)?")
@@ -67,12 +68,13 @@ class CudaFunction(CFunction):
     def __init__(self, params: Mapping[str, str],
                  datasets: Mapping[str, tuple[Mapping[str, str], str, str]] | None = None,
                  rules: Mapping[DomainKey, tuple[tuple[str, ...], str, int]] | None = None,
-                 label: str = "f", observables: int = 0) -> None:
-        super().__init__(CUDA, params, datasets, rules)
+                 label: str = "f", observables: int = 0, tables: CTables | None = None) -> None:
+        super().__init__(CUDA, params, datasets, rules, tables)
         self.label = label
         self.observables = observables
         self.kernels: list[str] = []
         self._device: set[int] = set()  # ids of the scopes that are kernels
+        self._host_tables: dict[tuple[Node, ...], tuple[str, list[str]]] = {}  # the kernel's tables of host values
 
     @property
     def launches(self) -> int:
@@ -171,20 +173,30 @@ class CudaFunction(CFunction):
         return [(name, found[name]) for name in sorted(found, key=order)]
 
     def _pack(self, caps: list[tuple[str, str]]) -> tuple[str, list[str]]:
-        """The host array of the captured values (its name and declaration)."""
+        """The host array of the captured values and then of the kernel's tables (its name and declaration)."""
         r = f"r{self.launches}"
-        if not caps:
-            return r, [f"const double* {r} = nullptr;"]
         items = [name if ctype == "double" else f"static_cast<double>({name})" for name, ctype in caps]
+        items += [x for _, table in self._host_tables.values() for x in table]
+        if not items:
+            return r, [f"const double* {r} = nullptr;"]
         return r, [f"const double {r}[] = {{{', '.join(items)}}};"]
 
+    def _packed(self, caps: list[tuple[str, str]]) -> int:
+        """The number of values in the array :meth:`_pack` declares."""
+        return len(caps) + sum(len(table) for _, table in self._host_tables.values())
+
     def _prologue(self, caps: list[tuple[str, str]], params: str, loop: list[str]) -> list[str]:
-        """The kernel's first lines: the captured values from ``r``, the event columns the loop reads."""
+        """The kernel's first lines: the captured values from ``r``, its tables (pointers into ``r``), the event
+        columns the loop reads."""
         args = re.findall(r"(\w+)(?=,|$)", params)
         lines = [" ".join(f"(void){a};" for a in args)]
         for k, (name, ctype) in enumerate(caps):
             lines.append(f"const double {name} = r[{k}];" if ctype == "double" else
                          f"const bool {name} = r[{k}] != 0.0;")
+        at = len(caps)
+        for name, table in self._host_tables.values():
+            lines.append(f"const double* {name} = r + {at};")
+            at += len(table)
         code = "\n".join(loop)
         for k in range(self.observables):
             if f"x{k}[" in code:
@@ -204,8 +216,7 @@ class CudaFunction(CFunction):
         inner = self.child(group[0], scope)
         events = group[0].attr("dataset") == EVENTS
         bodies = [d.args[0] for d in group]
-        caps = self.captures(bodies, inner)
-        r, pack = self._pack(caps)
+        self._host_tables = {}
         accs = []
         for _ in group:
             self._sums += 1
@@ -221,11 +232,13 @@ class CudaFunction(CFunction):
         loop += [f"fc_cuda::block_sum({s}, {c}, partial + {j} * gridDim.x + blockIdx.x);"
                  for j, (s, c) in enumerate(accs)]
         self._forget(scope.depth)
+        caps = self._used(self.captures(bodies, inner), loop)
+        r, pack = self._pack(caps)
         t = f"t{self.launches}"
         kernel = self._kernel(SUM_PARAMS, self._prologue(caps, SUM_PARAMS, loop), loop)
         xw = "x, w" if events else "nullptr, nullptr"
         lines = [*pack, f"double {t}[{len(group)}];",
-                 f"fc_cuda::sums(ws, {kernel}, pd, {r}, {len(caps)}, {xw}, {inner.count}, {t}, {len(group)});"]
+                 f"fc_cuda::sums(ws, {kernel}, pd, {r}, {self._packed(caps)}, {xw}, {inner.count}, {t}, {len(group)});"]
         for j, d in enumerate(group):
             name = self._new()
             lines.append(f"const double {name} = {t}[{j}];")
@@ -244,8 +257,7 @@ class CudaFunction(CFunction):
             >>> "out[i1] = v0;" in f.kernels[0]
             True
         """
-        caps = self.captures([root], points)
-        r, pack = self._pack(caps)
+        self._host_tables = {}
         inner = self.block([root], points)
         if root.type.dtype is DType.COMPLEX:
             re_, im = self.pairs[(id(self.home(root, points)), root)]
@@ -254,5 +266,47 @@ class CudaFunction(CFunction):
             inner.append(f"out[i1] = {self.ref(root, points)};")
         loop = ["for (std::size_t i1 = fc_cuda::first(); i1 < n; i1 += fc_cuda::stride()) {",
                 *("    " + ln for ln in inner), "}"]
+        caps = self._used(self.captures([root], points), loop)
+        r, pack = self._pack(caps)
         kernel = self._kernel(POINT_PARAMS, self._prologue(caps, POINT_PARAMS, loop), loop)
-        return [*pack, f"fc_cuda::points(ws, {kernel}, pd, {r}, {len(caps)}, x, n, out);"]
+        return [*pack, f"fc_cuda::points(ws, {kernel}, pd, {r}, {self._packed(caps)}, x, n, out);"]
+
+    # -- choose: tables (csource/tables.py) -----------------------------------------------------------------
+    def table_name(self, name: str, scope: Scope) -> str:
+        """A constant table's device copy in a kernel.
+
+        Example:
+            >>> f = CudaFunction({})
+            >>> f.table_name("T0", f.root), f.table_name("T0", f.points({}, "n"))
+            ('T0', 'dT0')
+        """
+        return device_name(name) if self.on_device(scope) else name
+
+    def invariant_table(self, n: Node, h: Scope, scope: Scope, at: str) -> str:
+        """A table of host values read in a kernel: packed after the captured values into the kernel's array
+        ``r`` (a pointer into it in the kernel); otherwise as in C.
+
+        Example:
+            >>> from firmc.ir import apply, obs, param
+            >>> f = CudaFunction({"a": "p[0]", "b": "p[1]"})
+            >>> points = f.points({"k": "x0[i1]"}, "n")
+            >>> f.invariant_table(apply("choose", obs("k"), param("a"), param("b")), f.root, points, "j")
+            'tab0[j]'
+        """
+        if h is not self.root or not self.on_device(scope):
+            return super().invariant_table(n, h, scope, at)
+        values = n.args[1:]
+        if values not in self._host_tables:
+            items = [self.ref(v, h) for v in values]
+            items = [x if v.type.dtype is not DType.BOOL else f"static_cast<double>({x})"
+                     for v, x in zip(values, items, strict=True)]
+            self._host_tables[values] = (f"tab{self._ntables}", items)
+            self._ntables += 1
+        name = self._host_tables[values][0]
+        return f"({name}[{at}] != 0.0)" if n.type.dtype is DType.BOOL else f"{name}[{at}]"
+
+    @staticmethod
+    def _used(caps: list[tuple[str, str]], loop: list[str]) -> list[tuple[str, str]]:
+        """The captured values the kernel's code reads (a value read only through a table is not one)."""
+        code = "\n".join(loop)
+        return [(name, ctype) for name, ctype in caps if re.search(rf"\b{name}\b", code)]

@@ -41,6 +41,7 @@ from ..cpp.header import (
     write_functions,
 )
 from ..csource.dialects import CUDA
+from ..csource.tables import CTables
 from ..naming import file_stem
 from ..schedule import post_order
 from .kernels import CudaFunction, device_name
@@ -86,7 +87,7 @@ class CudaWriter(HeaderWriter):
         obs = self.program.observables
         if events:
             sets[EVENTS] = ({o: f"x{k}[i]" for k, o in enumerate(obs)}, "w", "n")
-        return CudaFunction(self.params, sets, self.rules, label, len(obs))
+        return CudaFunction(self.params, sets, self.rules, label, len(obs), self.tables)
 
     def _host(self, f: CudaFunction, head: str, body: list[str], tail: list[str]) -> None:
         """A host function (after the kernels it launches), with its workspace when it launches any."""
@@ -177,8 +178,17 @@ def cuda_text(program: Program) -> str:
             f" -DFIRMC_C_API adds a C ABI.\n{includes}\n"
             f"#ifndef FIRMC_FN\n#define FIRMC_FN __host__ __device__ inline\n#endif\n\n{runtime_text(w.used)}\n\n"
             f"{ACCUMULATE}\n\n{PRELUDE}\n\nnamespace {ns} {{\n\n" + "\n".join(metadata(program, free)) + "\n\n"
-            + "\n\n".join([*_used(w.consts, w.functions), workspace, *w.functions]) + f"\n\n}}  // namespace {ns}\n"
+            + "\n\n".join([*_used([*w.consts, *_tables(w.tables)], w.functions), workspace, *w.functions])
+            + f"\n\n}}  // namespace {ns}\n"
             + _c_api(ns, w.names))
+
+
+def _tables(tables: CTables) -> list[str]:
+    """choose's constant tables, on the host and on the device (global memory: constant memory serialises reads
+    of different addresses by the threads of a warp)."""
+    host = tables.declarations("inline constexpr")
+    device = tables.declarations("__device__ const", CUDA, "d")
+    return [x for pair in zip(host, device, strict=True) for x in pair]
 
 
 def _used(consts: list[str], functions: list[str]) -> list[str]:

@@ -28,9 +28,11 @@ from ...errors import UnsupportedFeature
 from ...ir import Node
 from ...ir.types import DType
 from ..quadrules import DomainKey, domain_key
-from ..schedule import Phased, post_order
+from ..schedule import Phased
 from ..scoping import Constants, bound_columns
+from . import tables
 from .ops import F64, I32, I64, PTR, Lowering, bool_type, real_type
+from .tables import Env
 
 if TYPE_CHECKING:
     from .module import ModuleGen
@@ -40,6 +42,17 @@ BLOCK = 32  # vectors per block: summed plainly, the block totals with compensat
 BLOCK_INSTRUCTIONS = 2000  # straight-line code is split into basic blocks of about this size
 KERNEL_TYPE = ir.FunctionType(ir.VoidType(), [PTR, PTR, PTR, I64, PTR, I64, I64, PTR])
 # kernel(p, x, w, n, env, first chunk, end chunk, out): out[chunk * n_acc + k] for a sum, out[event] for values
+
+
+def size(env: Env) -> int:
+    """The number of doubles of an environment (a table counts its values).
+
+    Example:
+        >>> from firmc.ir import param
+        >>> size([param("a"), (param("b"), param("c"))])
+        3
+    """
+    return sum(len(m) if isinstance(m, tuple) else 1 for m in env)
 
 
 @dataclass(eq=False)
@@ -61,6 +74,7 @@ class LScope:
     has_w: ir.Value | None = None
     start: ir.Value | None = None  # set when weights are read relative to the chunk's start
     static_w: bool | None = None  # the call's weights known present/absent in the code being emitted
+    preheader: ir.Block | None = None  # an inline loop: the block that enters it (tables are filled there)
 
     @property
     def bound(self) -> frozenset[str]:
@@ -93,6 +107,7 @@ class LFunction(Phased[LScope]):
         self.constants = Constants(complex_values=False)
         self._columns: dict[str, ir.Value] = {}
         self.kernels = 0
+        self.tables: dict[tuple[Node, ...], ir.Value] = {}  # choose's tables of function-body values: base pointers
 
     def finish(self) -> None:
         """Close the entry block (allocas) into the body."""
@@ -212,6 +227,9 @@ class LFunction(Phased[LScope]):
             return
         if n.type.dtype is DType.COMPLEX:
             raise UnsupportedFeature(f"complex op '{n.op}' left after lowering (target llvm)")
+        if n.op == "choose":
+            self._remember(scope, n, tables.choose(self, n, scope))
+            return
         args = [self.ref(a, scope) for a in n.args]
         self._remember(scope, n, self.lowering(scope.width).apply(n, args))
 
@@ -318,34 +336,42 @@ class LFunction(Phased[LScope]):
             for d, (s, c) in zip(group, accs, strict=True):
                 self.accumulate(s, c, self._term(d, inner, wv))
 
+        inner.preheader = self.b.block
         self.counted(ir.Constant(I64, 0), self.count(inner), 1, body)
         self.forget(scope.depth)
         for d, (s, c) in zip(group, accs, strict=True):
             self._remember(scope, d, self.b.fadd(self.b.load(s, typ=typ), self.b.load(c, typ=typ)))
 
     # -- kernels ---------------------------------------------------------------------------------------------
-    def environment(self, bodies: Sequence[Node], inner: LScope) -> list[Node]:
-        """The values of the function body a kernel reads, in a deterministic order."""
-        order = post_order(bodies)
-        return sorted((m for m in self.reads(list(bodies), inner, self.root) if self.args_of(m)), key=order)
+    def environment(self, bodies: Sequence[Node], inner: LScope) -> Env:
+        """The values of the function body a kernel reads, and its tables (:func:`.tables.environment`)."""
+        return tables.environment(self, bodies, inner)
 
-    def pack(self, env: Sequence[Node]) -> ir.Value:
-        """Store the environment's values into an array of doubles."""
-        arr = self.alloca(F64, max(len(env), 1))
-        for j, m in enumerate(env):
-            v = self.ref(m, self.root)
-            if m.type.dtype is DType.BOOL:
-                v = self.b.uitofp(v, F64)
-            self.b.store(v, self.b.gep(arr, [ir.Constant(I64, j)], source_etype=F64))
+    def pack(self, env: Env) -> ir.Value:
+        """Store the environment's values into an array of doubles (a table: its values one after another)."""
+        arr = self.alloca(F64, max(size(env), 1))
+        at = 0
+        for m in env:
+            items = m if isinstance(m, tuple) else (m,)
+            tables.store(self.b, arr, at, [(v, self.ref(v, self.root)) for v in items])
+            at += len(items)
         return arr
 
-    def unpack(self, env: Sequence[Node]) -> None:
-        """In a kernel: the function body's values it reads, from the environment array (the inverse of pack)."""
-        for j, m in enumerate(env):
-            v = self.b.load(self.b.gep(self.args["env"], [ir.Constant(I64, j)], source_etype=F64), typ=F64)
+    def unpack(self, env: Env) -> None:
+        """In a kernel: the function body's values it reads, from the environment array (the inverse of pack), and
+        where its tables start."""
+        at = 0
+        for m in env:
+            slot = self.b.gep(self.args["env"], [ir.Constant(I64, at)], source_etype=F64)
+            if isinstance(m, tuple):
+                self.tables[m] = slot
+                at += len(m)
+                continue
+            v = self.b.load(slot, typ=F64)
             if m.type.dtype is DType.BOOL:
                 v = self.b.fcmp_unordered("!=", v, ir.Constant(F64, 0.0))
             self._remember(self.root, m, v)
+            at += 1
 
     def kernel_sums(self, group: list[Node], scope: LScope) -> None:
         """A sum over events: a kernel over chunks on all threads, its partial sums added in chunk order."""
@@ -381,7 +407,7 @@ class LFunction(Phased[LScope]):
         chunks = self.b.udiv(self.b.add(n, ir.Constant(I64, CHUNK - 1)), ir.Constant(I64, CHUNK))
         self.gen.parallel_for(self, kfn, self.pack(env), n, chunks, out)
 
-    def kernel_body(self, env: Sequence[Node], bodies: Sequence[Node], group: Sequence[Node] | None,
+    def kernel_body(self, env: Env, bodies: Sequence[Node], group: Sequence[Node] | None,
                     inner: LScope, width: int) -> None:
         """The body of a kernel function (this function is the kernel): chunk loop, vector and scalar loops."""
         a = self.args

@@ -37,6 +37,7 @@ from ..quadrules import DomainKey, rules_for
 from ..schedule import post_order
 from .emit import CHUNK, KERNEL_TYPE, LFunction, LScope
 from .ops import F64, I32, I64, PTR, real_type
+from .tables import Env
 
 MIN_CHUNKS_PER_THREAD = 4  # fewer chunks than this per thread: not worth a thread
 TASK = ir.LiteralStructType([PTR, PTR, PTR, I64, PTR, I64, I64, PTR])
@@ -66,6 +67,7 @@ class ModuleGen:
         self.datasets: dict[str, tuple[dict[str, str], str, str]] = {}
         self.rules: dict[DomainKey, tuple[tuple[str, ...], str, int]] = {}
         self.names: list[str] = []
+        self._tables: dict[bytes, str] = {}  # choose's constant tables, by their bytes
         for k, (name, d) in enumerate(sorted(program.datasets.items())):
             cols = {col: "g" + self._array(f"D{k}_{j}", values)
                     for j, (col, values) in enumerate(sorted(d.columns.items()))}
@@ -90,6 +92,20 @@ class ModuleGen:
         g.align = 64
         self.globals[name] = g
         return name
+
+    def table(self, values: list[float]) -> ir.GlobalVariable:
+        """The constant array of ``values`` (a ``choose`` table; equal tables share one array).
+
+        Example:
+            >>> from firmc.ir import param
+            >>> gen = ModuleGen(Program("f", {"value": param("a")}, (), ("a",)), 1)
+            >>> gen.table([1.0, 2.0]) is gen.table([1.0, 2.0]), gen.table([3.0]).name
+            (True, 'firmc_f.T1')
+        """
+        key = np.asarray(values, dtype=float).tobytes()
+        if key not in self._tables:
+            self._tables[key] = self._array(f"T{len(self._tables)}", np.asarray(values, dtype=float))
+        return self.globals[self._tables[key]]
 
     def _declare(self, name: str, typ: ir.FunctionType) -> ir.Function:
         fn = self.module.globals.get(name)
@@ -133,7 +149,7 @@ class ModuleGen:
         return rv, iv
 
     # -- kernels and threads ------------------------------------------------------------------------------------
-    def kernel(self, name: str, env: Sequence[Node], bodies: Sequence[Node], group: Sequence[Node] | None,
+    def kernel(self, name: str, env: Env, bodies: Sequence[Node], group: Sequence[Node] | None,
                inner: LScope) -> ir.Function:
         """A kernel function over a range of chunks (see :mod:`.emit`)."""
         fn = ir.Function(self.module, KERNEL_TYPE, name)

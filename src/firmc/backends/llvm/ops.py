@@ -186,6 +186,42 @@ class Lowering:
                                    self.b.fmul(self.real(4.0), spacing))
         return self.b.or_(self.b.fcmp_ordered("==", a, b), near)
 
+    # -- choose ---------------------------------------------------------------------------------------------
+    def position(self, k_node: Node, k: ir.Value, n: int) -> ir.Value:
+        """``choose``'s position for ``k`` among ``n`` values, as a double: the floor of k clamped to 0 .. n-1, NaN
+        giving 0 -- compares and selects before any conversion (``fptosi`` of NaN or inf is poison), so the result
+        is always a finite integer."""
+        b = self.b
+        if k_node.type.dtype is DType.BOOL:
+            k = b.uitofp(k, real_type(width_of(k)))
+        top = self.real(float(n - 1))
+        f = self._intrinsic("llvm.floor", [k])
+        inner = b.select(b.fcmp_ordered("<", f, top), f, top)
+        return b.select(b.fcmp_ordered(">=", k, self.real(1.0)), inner, self.real(0.0))
+
+    def gather(self, base: ir.Value, pos: ir.Value) -> ir.Value:
+        """``base[pos]`` (doubles at a position computed by :meth:`position`): one load, or for a vector of positions
+        one ``llvm.masked.gather`` (a gather instruction with AVX2/AVX-512, lane by lane elsewhere)."""
+        b = self.b
+        if self.width == 1:
+            return b.load(b.gep(base, [b.fptosi(pos, I64)], source_etype=F64), typ=F64)
+        ptrs = b.gep(base, [b.fptosi(pos, ir.VectorType(I64, self.width))], source_etype=F64)
+        ptrs.type = ir.VectorType(PTR, self.width)  # a GEP with a vector index is a vector of pointers (llvmlite
+        vt = real_type(self.width)  # types it as one pointer; the text it prints has no result type)
+        name = f"llvm.masked.gather.v{self.width}f64.v{self.width}p0"
+        fn = self.module.globals.get(name)
+        if fn is None:
+            fn = ir.Function(self.module, ir.FunctionType(vt, [ptrs.type, I32, bool_type(self.width), vt]), name)
+        every = ir.Constant(bool_type(self.width), [ir.Constant(I1, 1)] * self.width)
+        return b.call(fn, [ptrs, ir.Constant(I32, 8), every, ir.Constant(vt, ir.Undefined)])
+
+    def select_chain(self, pos: ir.Value, values: Sequence[ir.Value]) -> ir.Value:
+        """``values[pos]`` by a chain of selects (values that vary per event: computed anyway)."""
+        out = values[0]
+        for j, v in enumerate(values[1:], start=1):
+            out = self.b.select(self.b.fcmp_ordered("==", pos, self.real(float(j))), v, out)
+        return out
+
     # -- the table ------------------------------------------------------------------------------------------
     def apply(self, n: Node, a: list[ir.Value]) -> ir.Value:
         """The value of ``n`` from its arguments' values (already at this width)."""
@@ -208,6 +244,10 @@ class Lowering:
             return (b.fcmp_ordered if ordered else b.fcmp_unordered)(sym, a[0], a[1])
         if op == "select":
             return b.select(self.truth(n.args[0], a[0]), a[1], a[2])
+        if op == "choose":  # the emitters read tables where they can (tables.py); this is the general case
+            vals = [b.uitofp(x, real_type(width_of(x))) if v.type.dtype is DType.BOOL and n.type.dtype is not
+                    DType.BOOL else x for v, x in zip(n.args[1:], a[1:], strict=True)]
+            return self.select_chain(self.position(n.args[0], a[0], len(vals)), vals)
         if op in ("and", "or"):
             x, y = self.truth(n.args[0], a[0]), self.truth(n.args[1], a[1])
             return b.and_(x, y) if op == "and" else b.or_(x, y)

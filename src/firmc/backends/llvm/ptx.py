@@ -39,10 +39,12 @@ from ..naming import file_stem
 from .emit import LFunction, LScope
 from .module import ModuleGen
 from .ops import F64, I32, I64, PTR
+from .tables import Env
 
 TRIPLE = "nvptx64-nvidia-cuda"
 ARCH = "sm_80"
 THREADS = 256  # threads per block the sum kernels are written for
+GROUP = 16  # accumulators reduced together in shared memory (16 x 256 doubles: 32 KiB of the 48 KiB of a block)
 GPU_KERNEL = ir.FunctionType(ir.VoidType(), [PTR, PTR, PTR, I64, PTR, PTR])  # (p, x, w, n, env, out)
 
 
@@ -97,7 +99,7 @@ class GpuFunction(LFunction):
                                                               name)
         self.b.call(fn, [])
 
-    def gpu_body(self, env: Sequence[Node], bodies: Sequence[Node], group: Sequence[Node] | None) -> None:
+    def gpu_body(self, env: Env, bodies: Sequence[Node], group: Sequence[Node] | None) -> None:
         """Grid-stride loop over the events, then (for sums) the block reduction."""
         a = self.args
         self.unpack(env)
@@ -157,8 +159,11 @@ class GpuFunction(LFunction):
         self.b.store(v, self.b.gep(out, [i], source_etype=F64))
 
     def _reduce(self, accs: list[tuple[ir.Value, ir.Value]], tid: ir.Value, block: ir.Value) -> None:
+        """The block's sums of the accumulators, :data:`GROUP` at a time through shared memory (a kernel with many
+        sums -- a gradient of hundreds of parameters -- stays within the 48 KiB a block may have)."""
         nacc = len(accs)
-        typ = ir.ArrayType(F64, THREADS * nacc)
+        width = min(nacc, GROUP)
+        typ = ir.ArrayType(F64, THREADS * width)
         shared = ir.GlobalVariable(self.gen.module, typ, f"{self.fn.name}.shared", addrspace=3)
         shared.linkage = "internal"
         shared.initializer = ir.Constant(typ, ir.Undefined)
@@ -167,24 +172,28 @@ class GpuFunction(LFunction):
             idx = self.b.add(ir.Constant(I64, k * THREADS), t)
             return self.b.gep(shared, [ir.Constant(I64, 0), idx])
 
-        for k, (s, c) in enumerate(accs):
-            self.b.store(self.b.fadd(self.b.load(s, typ=F64), self.b.load(c, typ=F64)), slot(k, tid))
-        self._barrier()
-        half = THREADS // 2
-        while half:
-            with self.b.if_then(self.b.icmp_unsigned("<", tid, ir.Constant(I64, half))):
-                other = self.b.add(tid, ir.Constant(I64, half))
-                for k in range(nacc):
-                    mine = slot(k, tid)
-                    self.b.store(self.b.fadd(self.b.load(mine, typ=F64), self.b.load(slot(k, other), typ=F64)),
-                                 mine)
+        for first in range(0, nacc, width):
+            group = list(enumerate(accs[first:first + width]))
+            if first:
+                self._barrier()  # the previous group's sums have been read
+            for k, (s, c) in group:
+                self.b.store(self.b.fadd(self.b.load(s, typ=F64), self.b.load(c, typ=F64)), slot(k, tid))
             self._barrier()
-            half //= 2
-        with self.b.if_then(self.b.icmp_unsigned("==", tid, ir.Constant(I64, 0))):
-            for k in range(nacc):
-                dst = self.b.add(self.b.mul(block, ir.Constant(I64, nacc)), ir.Constant(I64, k))
-                self.b.store(self.b.load(slot(k, ir.Constant(I64, 0)), typ=F64),
-                             self.b.gep(self.args["out"], [dst], source_etype=F64))
+            half = THREADS // 2
+            while half:
+                with self.b.if_then(self.b.icmp_unsigned("<", tid, ir.Constant(I64, half))):
+                    other = self.b.add(tid, ir.Constant(I64, half))
+                    for k, _ in group:
+                        mine = slot(k, tid)
+                        self.b.store(self.b.fadd(self.b.load(mine, typ=F64), self.b.load(slot(k, other), typ=F64)),
+                                     mine)
+                self._barrier()
+                half //= 2
+            with self.b.if_then(self.b.icmp_unsigned("==", tid, ir.Constant(I64, 0))):
+                for k, _ in group:
+                    dst = self.b.add(self.b.mul(block, ir.Constant(I64, nacc)), ir.Constant(I64, first + k))
+                    self.b.store(self.b.load(slot(k, ir.Constant(I64, 0)), typ=F64),
+                                 self.b.gep(self.args["out"], [dst], source_etype=F64))
 
 
 class GpuGen(ModuleGen):
@@ -200,7 +209,7 @@ class GpuGen(ModuleGen):
         super().__init__(program, 1, TRIPLE, str(tm.target_data), libm="__nv_")
         self.listing: list[str] = []
 
-    def _gpu_kernel(self, name: str, env: Sequence[Node], bodies: Sequence[Node],
+    def _gpu_kernel(self, name: str, env: Env, bodies: Sequence[Node],
                     group: Sequence[Node] | None) -> None:
         fn = ir.Function(self.module, GPU_KERNEL, name)
         fn.calling_convention = "ptx_kernel"
@@ -209,7 +218,7 @@ class GpuGen(ModuleGen):
         f.b.ret_void()
         f.finish()
         kind = "values" if group is None else f"{len(group)} sums"
-        self.listing.append(f"// kernel {name}: {kind}; env = " + ", ".join(f"%{k}" for k in range(len(env))))
+        self.listing.append(f"// kernel {name}: {kind}; env = " + ", ".join(_slots(env)))
 
     def kernels(self) -> ir.Module:
         """The module with the kernels of every API function's event loops."""
@@ -241,6 +250,22 @@ class GpuGen(ModuleGen):
         if name == "nll_grad":
             return [outs["nll"], *(outs[gradient_key("nll", q)] for q in free)]
         return [outs["nll"], *(outs[hessian_key("nll", a, b)] for i, a in enumerate(free) for b in free[i:])]
+
+
+def _slots(env: Env) -> list[str]:
+    """The environment's slots as the listing names them: ``%k`` a value, ``%k..%m`` a table (consecutive values).
+
+    Example:
+        >>> from firmc.ir import param
+        >>> _slots([param("a"), (param("b"), param("c"), param("d"))])
+        ['%0', '%1..%3']
+    """
+    out, at = [], 0
+    for m in env:
+        n = len(m) if isinstance(m, tuple) else 1
+        out.append(f"%{at}" if not isinstance(m, tuple) else f"%{at}..%{at + n - 1}")
+        at += n
+    return out
 
 
 def ptx_text(program: Program) -> str:

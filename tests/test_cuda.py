@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 import firmc
-from backends import EXAMPLES, corpus_entries
+from backends import EXAMPLES, corpus_entries, tables_module
 from firmc.backends import Artifact, Evaluator, available_targets
 from firmc.backends.cuda import BACKEND, CudaRunner, Unavailable, build, missing
 from firmc.backends.naming import file_stem
@@ -256,13 +256,15 @@ EMULATED = [  # what each adds: the NLL and gradient of a mixture; a likelihood'
     ("roofit/prod_pdf.json", "gxy", 1), ("roofit/sum_extended.json", "model", 1), ("roofit/landau.json", "lan", 0),
     ("every_op", "every_op", 0), ("every_op", "op:faddeeva", 0), ("every_op", "op:complex", 1),
     ("every_op", "op:datasum", 1), ("every_op", "op:normalize", 0), ("smeared", "smeared", 0),
-    ("smeared", "smeared", 1),
+    ("smeared", "smeared", 1), ("every_op", "op:choose", 0), ("tables", "nll", 1),  # choose: tables of host values
 ]
 
 
 def _module(source: str) -> firmc.Module:
     if source in ("every_op", "smeared"):
         return EVERY_OP if source == "every_op" else SMEARED
+    if source == "tables":
+        return tables_module(24, 700)[0]
     from conftest import CORPUS_DIR
 
     path = Path(source) if source == GAUSS_EXP else CORPUS_DIR / source

@@ -49,7 +49,7 @@ def reference(model: firmc.Module, data: dict[str, np.ndarray]) -> ff.FitResult:
     from firmc.backends import available_targets
 
     target = "llvm" if "llvm" in available_targets() else "interp"
-    return ff.fit(firmc.compile(model, target, entry="model", derivatives=2), data, tol=1e-5)
+    return ff.fit(firmc.compile(model, target, entry="model", derivatives=1), data, tol=1e-5)
 
 
 def assert_same_minimum(got: dict[str, float], nll: float, ref: ff.FitResult) -> None:
@@ -64,14 +64,14 @@ def test_iminuit_same_minimum_across_targets(target: str, model: firmc.Module, d
                                               reference: ff.FitResult) -> None:
     f = firmc.compile(model, target, entry="model")
     r = ff.fit(f, data, tol=TOL)
-    assert r.valid and r.hesse == "numerical"
+    assert r.valid and r.hesse == "analytic"  # from Hessian-vector products of the compiled gradient
     assert_same_minimum(dict(r.values), r.nll, reference)
     assert r.values["c"] == pytest.approx(0.3, abs=5 * r.errors["c"])  # the truth, HS3's sign
 
 
 @pytest.mark.parametrize("target", [target_param("llvm"), target_param("jax")])
 def test_analytic_hessian_errors_match_hesse(target: str, model: firmc.Module, data: dict[str, np.ndarray]) -> None:
-    f = firmc.compile(model, target, entry="model", derivatives=2)
+    f = firmc.compile(model, target, entry="model", derivatives=1)
     analytic = ff.fit(f, data, tol=TOL)
     numerical = ff.fit(f, data, tol=TOL, hesse="numerical")
     assert analytic.hesse == "analytic" and numerical.hesse == "numerical"
@@ -84,8 +84,9 @@ def test_analytic_hessian_errors_match_hesse(target: str, model: firmc.Module, d
 
 def test_scipy_adapter_reaches_the_iminuit_minimum(model: firmc.Module, data: dict[str, np.ndarray],
                                                    reference: ff.FitResult) -> None:
-    f = firmc.compile(model, "interp", entry="model", derivatives=2)
-    for method, options in (("L-BFGS-B", {"ftol": 1e-15, "gtol": 1e-9}), ("trust-exact", {"gtol": 1e-9})):
+    f = firmc.compile(model, "interp", entry="model", derivatives=1)
+    for method, options in (("L-BFGS-B", {"ftol": 1e-15, "gtol": 1e-9}), ("trust-exact", {"gtol": 1e-3})):
+        # (the NLL of 1e5 events is ~2.5e5: trust-exact's predicted reductions reach its rounding before 1e-9)
         res = ff.minimize(f, data, method=method, options=options)
         assert res.success, (method, res.message)
         assert res.names == PARAMS
@@ -94,7 +95,7 @@ def test_scipy_adapter_reaches_the_iminuit_minimum(model: firmc.Module, data: di
 
 
 def test_fixed_parameters(model: firmc.Module, data: dict[str, np.ndarray]) -> None:
-    f = firmc.compile(model, "interp", entry="model", derivatives=2)
+    f = firmc.compile(model, "interp", entry="model", derivatives=1)
     r = ff.fit(f, data, params={"sigma": 1.4}, fixed=["sigma"])
     assert r.values["sigma"] == 1.4 and r.errors["sigma"] == 0.0
     assert r.floating == ("c", "f", "mu") and r.covariance.shape == (3, 3)
@@ -146,7 +147,7 @@ def test_cost_with_iminuit(model: firmc.Module, data: dict[str, np.ndarray], ref
 
 
 def test_likelihood_entry_fits_its_own_data(model: firmc.Module) -> None:
-    r = ff.fit(firmc.compile(model, "interp", derivatives=2), {})  # the entry 'nll': the model's 500 events
+    r = ff.fit(firmc.compile(model, "interp", derivatives=1), {})  # the entry 'nll': the model's 500 events
     assert r.valid and r.hesse == "analytic" and set(r.values) == set(PARAMS)
 
 
@@ -164,8 +165,8 @@ def test_errors(model: firmc.Module, data: dict[str, np.ndarray]) -> None:
         ff.fit(f, {"x": data["x"], "y": data["x"]})
     with pytest.raises(FirmError, match="hesse must be"):
         ff.fit(f, data, hesse="yes")  # type: ignore[arg-type]
-    with pytest.raises(FirmError, match="compiled without its Hessian"):
-        ff.cost(f, data).hess(*ff.cost(f, data).start)
+    c = ff.cost(f, data)  # the Hessian needs no derivatives=2: Hessian-vector products of the gradient
+    np.testing.assert_allclose(c.hess(*c.start), f.nll_hessian(data), rtol=1e-12)
     with pytest.raises(EvaluationError, match="takes 4 values"):
         ff.cost(f, data)(1.0, 2.0)
     doc = {"metadata": {"hs3_version": "0.2"},
@@ -219,3 +220,7 @@ def test_prepared_nll_equals_the_dict_interface(target: str, model: firmc.Module
         v2, g2 = p.nll_grad(arr)
         assert v2 == pytest.approx(value, rel=1e-13)
         np.testing.assert_allclose(g2, [grad[k] for k in c.free_parameters], rtol=1e-12)
+        h, eps = p.hessian(arr), 1e-6  # against central differences of the analytic gradient
+        fd = np.array([(p.nll_grad(arr + eps * e)[1] - p.nll_grad(arr - eps * e)[1]) / (2 * eps)
+                       for e in np.eye(len(arr))])
+        np.testing.assert_allclose(h, fd, rtol=1e-5, atol=1e-6 * np.abs(h).max())

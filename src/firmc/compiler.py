@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,11 +24,12 @@ import numpy as np
 from . import __version__
 from .backends import EVENT_WEIGHTS, EVENTS, Artifact, Evaluator, Program, get_backend
 from .errors import EvaluationError, FirmError, UnknownName, UnsupportedFeature
+from .hessian import HessianProgram, PreparedHessian, hessian_program
 from .ir import Entry, Module, Node, Parameter, apply, const, leaves, walk
 from .ir.types import DType
 from .passes.bind import bind_observables
 from .passes.context import Context
-from .passes.gradient import gradient_key, hessian_key
+from .passes.gradient import gradient_key
 from .passes.pipeline import optimize_outputs
 
 
@@ -75,6 +76,7 @@ class Compiled:
     derivatives: int = 1
     context: Context = field(default_factory=Context, repr=False, compare=False)
     _more: dict[int, Compiled] = field(default_factory=dict, repr=False, compare=False)
+    _hessian: dict[str, HessianProgram] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def free_parameters(self) -> tuple[str, ...]:
@@ -207,29 +209,38 @@ class Compiled:
 
     def nll_hessian(self, data: Mapping[str, Any], params: Mapping[str, Any] | None = None,
                     weights: np.ndarray | None = None) -> np.ndarray:
-        """The analytic Hessian of the NLL over :attr:`free_parameters` (rows and columns in that order).
+        """The analytic Hessian of the NLL over :attr:`free_parameters` (rows and columns in that order), from
+        Hessian-vector products (:mod:`firmc.hessian`; compiled on the first use).
 
         Example:
             >>> Compiled.nll_hessian.__name__
             'nll_hessian'
         """
-        c = self if self.derivatives >= 2 else self.with_derivatives(2)
+        prepared = self.prepared_nll(data, params, weights)
+        given = params or {}
+        return prepared.hessian(np.array([float(given.get(p, self.parameters[p].value))
+                                          for p in self.free_parameters]))
+
+    def hessian_program(self) -> HessianProgram:
+        """The Hessian-vector-product program of this NLL and the colouring of its Hessian (cached).
+
+        Example:
+            >>> Compiled.hessian_program.__name__
+            'hessian_program'
+        """
+        c = self if self.derivatives >= 1 else self.with_derivatives(1)
         c.require_gradient()
-        free = c.free_parameters
-        keys = [hessian_key("nll", p, q) for i, p in enumerate(free) for q in free[i:]]
-        out = c._run(c._nll_inputs(data, params, weights), keys)
-        h = np.zeros((len(free), len(free)))
-        for i, p in enumerate(free):
-            for j in range(i, len(free)):
-                h[i, j] = h[j, i] = float(out[hessian_key("nll", p, free[j])])
-        return h
+        if "nll" not in c._hessian:
+            c._hessian["nll"] = hessian_program(c)
+        return c._hessian["nll"]
 
     def prepared_nll(self, data: Mapping[str, Any], params: Mapping[str, Any] | None = None,
-                     weights: np.ndarray | None = None) -> Any:
-        """The NLL of ``data`` (and, with derivatives, its gradient) as functions of an array of the
-        :attr:`free_parameters`: ``p.nll(x)``, ``p.nll_grad(x) -> (value, gradient array)``. The data are
-        converted once; on the native targets an evaluation is one native call (what fitters use). ``params`` fix
-        the values of the other parameters (default: their defaults).
+                     weights: np.ndarray | None = None) -> Prepared:
+        """The NLL of ``data`` (and, with derivatives, its gradient and Hessian) as functions of an array of the
+        :attr:`free_parameters`: ``p.nll(x)``, ``p.nll_grad(x) -> (value, gradient array)``, ``p.hessian(x)``.
+        The data are converted once; on the native targets an evaluation is one native call (what fitters use);
+        the Hessian is one call per colour of its pattern (:mod:`firmc.hessian`). ``params`` fix the values of
+        the other parameters (default: their defaults).
 
         Example:
             >>> import numpy as np, firmc
@@ -241,9 +252,15 @@ class Compiled:
         c = self if self.derivatives >= 1 else self.with_derivatives(1)
         inputs = c._nll_inputs(data, params, weights)
         make = getattr(c.evaluator, "prepared_nll", None)
-        if make is not None:
-            return make(inputs, c.free_parameters)
-        return _PreparedNll(c, inputs)
+        inner = make(inputs, c.free_parameters) if make is not None else _PreparedNll(c, inputs)
+        prepared_hessian: list[PreparedHessian] = []  # on the first call
+
+        def hessian(x: np.ndarray) -> np.ndarray:
+            if not prepared_hessian:
+                prepared_hessian.append(c.hessian_program().prepare(data, params, weights))
+            return prepared_hessian[0](x)
+
+        return Prepared(c.free_parameters, inner.nll, inner.nll_grad, hessian)
 
     def require_gradient(self) -> None:
         """Raise UnsupportedFeature, with the reason, when this program has no analytic gradient.
@@ -451,6 +468,22 @@ def build_program(module: Module, target: str = "interp", entry: str | None = No
     program = Program(name, outputs, obs_names, tuple(params), {k: module.datasets[k] for k in sorted(used)},
                       header(module, target, name, command), parameters, e.kind, module)
     return program, ctx
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What :meth:`Compiled.prepared_nll` returns: ``nll(x)``, ``nll_grad(x) -> (value, gradient)`` and
+    ``hessian(x)``, functions of the free parameters' array.
+
+    Example:
+        >>> Prepared(("a",), abs, abs, abs).nll(-2.0)
+        2.0
+    """
+
+    names: tuple[str, ...]
+    nll: Callable[[np.ndarray], float]
+    nll_grad: Callable[[np.ndarray], tuple[float, np.ndarray]]
+    hessian: Callable[[np.ndarray], np.ndarray]
 
 
 class _PreparedNll:

@@ -1,12 +1,13 @@
 """An iminuit-compatible cost function over a compiled entry's NLL, with its analytic derivatives.
 
 :func:`cost` checks the data once and returns a :class:`Cost`: callable on the free parameters (positionally, in
-the order of :attr:`Cost.names`, or as one array), with ``grad`` (and ``hess`` when the program has it) from the
-compiled analytic derivatives, ``errordef`` 0.5 (an NLL: one standard deviation is where it rises by 1/2), and the
-starting values and limits from the model's parameters. iminuit reads the names and limits through ``_parameters``
-(``iminuit.util.describe``) and the gradient through ``grad``/``has_grad`` (``iminuit.util.gradient``).
+the order of :attr:`Cost.names`, or as one array), with ``grad`` and ``hess`` from the compiled analytic
+derivatives (the Hessian from Hessian-vector products, :mod:`firmc.hessian`), ``errordef`` 0.5 (an NLL: one
+standard deviation is where it rises by 1/2), and the starting values and limits from the model's parameters.
+iminuit reads the names and limits through ``_parameters`` (``iminuit.util.describe``) and the gradient through
+``grad``/``has_grad`` (``iminuit.util.gradient``).
 
-The analytic Hessian (``derivatives=2``) is ``hess``, not ``hessian``, so that iminuit does not pick it up alone:
+The analytic Hessian is ``hess``, not ``hessian``, so that iminuit does not pick it up alone:
 Minuit2 falls back to G2 (the Hessian's diagonal) where the Hessian is not positive definite, and fails without one.
 Give both: ``Minuit(c, *c.start, hessian=c.hess, g2=c.hess_diagonal)`` (iminuit then warns that the Hessian
 overrides G2, which is true only where the Hessian is positive definite); :func:`firmc.fit.fit` does so.
@@ -77,7 +78,7 @@ class Cost:
         self._parameters: dict[str, tuple[float, float] | None] = {
             k: _limits(compiled.parameters[k].min, compiled.parameters[k].max) for k in self.names}
         self.has_grad = compiled.derivatives >= 1
-        self.has_hess = compiled.derivatives >= 2
+        self.has_hess = self.has_grad  # from Hessian-vector products of the gradient (compiled on first use)
         # the NLL as a function of the free parameters' array: data converted once, one native call per value
         self.prepared = compiled.prepared_nll(self.data, self.constants, self.weights)
         self.nfcn = 0  # passes over the events: value, value and gradient, Hessian
@@ -148,18 +149,18 @@ class Cost:
         return self.value_and_grad(*args)[1]
 
     def hess(self, *args: Any) -> np.ndarray:
-        """The analytic Hessian of the NLL at ``args`` (rows and columns in the order of :attr:`names`); the
-        program must have been compiled with ``derivatives=2`` (:attr:`has_hess`).
+        """The analytic Hessian of the NLL at ``args`` (rows and columns in the order of :attr:`names`): one
+        Hessian-vector product per colour of its sparsity pattern (:mod:`firmc.hessian`).
 
         Example:
             >>> Cost.hess.__name__
             'hess'
         """
         if not self.has_hess:
-            raise FirmError(f"entry '{self.compiled.entry.name}' was compiled without its Hessian; compile with "
-                            "derivatives=2")
+            self.compiled.require_gradient()
         self.nfcn += 1
-        return self.compiled.nll_hessian(self.data, self.point(args), self.weights)
+        p = self.point(args)
+        return self.prepared.hessian(np.array([p[k] for k in self.names]))
 
     def hess_diagonal(self, *args: Any) -> np.ndarray:
         """The diagonal of :meth:`hess` (Minuit2's G2).

@@ -1,6 +1,7 @@
 """``firmc.fit.fit``: MIGRAD with the compiled analytic gradient, then the errors: from the analytic Hessian when
-the program has one (the covariance of an NLL is the inverse of its Hessian, errordef 1/2: one pass over the events
-instead of HESSE's O(n²) finite-difference calls), else from iminuit's HESSE.
+the target has analytic derivatives (the covariance of an NLL is the inverse of its Hessian, errordef 1/2: a few
+Hessian-vector products, :mod:`firmc.hessian`, instead of HESSE's O(n²) finite-difference calls), else from
+iminuit's HESSE.
 
 With the analytic Hessian, Minuit2 is given it too (iminuit's ``hessian=``, and its diagonal as G2 for where it is
 not positive definite): MIGRAD's seed and its strategy-1 checks use it instead of finite differences (Gauss+Exp on
@@ -9,7 +10,7 @@ not positive definite): MIGRAD's seed and its strategy-1 checks use it instead o
 Example:
     >>> import numpy as np, firmc
     >>> m = firmc.load("examples/gauss_exp.hs3.json")
-    >>> f = firmc.compile(m, target="interp", entry="model", derivatives=2)
+    >>> f = firmc.compile(m, target="interp", entry="model")
     >>> rng = np.random.default_rng(7)
     >>> x = np.concatenate([rng.normal(1.0, 1.5, 1000), rng.uniform(-10, 10, 1000)])
     >>> r = fit(f, {"x": x}, fixed=["c"])
@@ -47,8 +48,8 @@ def fit(compiled: Compiled, data: Mapping[str, Any], params: Mapping[str, float]
 
     ``params``: starting values (default: the model's); ``fixed``: parameters held at their start (const
     parameters of the model always are); ``limits`` overrides the model's bounds. ``hesse``: ``True`` uses the
-    analytic Hessian when ``compiled`` has it (``derivatives=2``) and iminuit's HESSE otherwise; ``"analytic"``
-    compiles the Hessian if needed; ``"numerical"`` always runs HESSE; ``False`` keeps MIGRAD's approximate
+    analytic Hessian when the target has analytic derivatives and iminuit's HESSE otherwise; ``"analytic"``
+    requires the analytic Hessian; ``"numerical"`` always runs HESSE; ``False`` keeps MIGRAD's approximate
     covariance. ``strategy``, ``tol`` and ``ncall`` are MIGRAD's (iminuit defaults: tol 0.1, EDM < 2e-4·errordef).
     With ``weights`` the errors are those of the weighted NLL's curvature (no sum-of-weights-squared correction).
 
@@ -64,8 +65,7 @@ def fit(compiled: Compiled, data: Mapping[str, Any], params: Mapping[str, float]
 
     if hesse not in (True, False, "analytic", "numerical"):
         raise FirmError(f"hesse must be True, False, 'analytic' or 'numerical', not {hesse!r}")
-    if hesse == "analytic" and compiled.derivatives < 2:
-        compiled = compiled.with_derivatives(2)
+    if hesse == "analytic":
         compiled.require_gradient()
     c = Cost(compiled, data, weights, params)
     for k in [*fixed, *(limits or {})]:

@@ -71,6 +71,30 @@ def lookup(xs: Sequence[Node], edges: Sequence[Edges], values: Sequence[Node],
     return _nested(xs, edges, grid)
 
 
+def table(values: Sequence[float | Node] | float, index: Node | None = None) -> Node:
+    """Entry ``index`` of a table: ``choose(index, v_0, ..., v_n-1)`` (the floor of ``index``, clamped), a
+    constant when every entry is the same number (or for a single number, where ``index`` may be None).
+
+    Example:
+        >>> from firmc.ir import obs, param
+        >>> from firmc.interp import evaluate
+        >>> table([2.0, 2.0]).attr("value"), table(3.0).attr("value")
+        (2.0, 3.0)
+        >>> t = table([1.0, param("g"), 5.0], obs("bin"))
+        >>> [float(v) for v in evaluate([t], {"bin": np.array([0.0, 1.0, 2.0]), "g": 7.0})[0]]
+        [1.0, 7.0, 5.0]
+    """
+    items = [values] if isinstance(values, (int, float, Node)) else list(values)
+    nodes = [v if isinstance(v, Node) else const(float(v)) for v in items]
+    if not nodes:
+        raise ValueError("a table needs at least one entry")
+    if all(n is nodes[0] for n in nodes):
+        return nodes[0]
+    if index is None:
+        raise ValueError("a table of different entries needs an index")
+    return apply("choose", index, *nodes)
+
+
 def _nested(xs: Sequence[Node], edges: Sequence[Edges], grid: np.ndarray) -> Node:
     if len(xs) == 1:
         return _tree(xs[0], edges[0], list(grid))

@@ -33,8 +33,12 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+
+import numpy as np
 
 from ..ir import Node, apply, const, lift
+from .binned import table
 
 HISTOSYS_CODES = ("code0", "code2", "code4p")
 NORMSYS_CODES = ("code1", "code4")
@@ -66,35 +70,50 @@ def code4p_poly(alpha: Node) -> Node:
     return a2 * (a2 * (a2 * 3.0 - 10.0) + 15.0)
 
 
-def histosys_delta(code: str, nom: float, low: float, high: float, alpha: Node) -> Node | None:
-    """The additive delta of one bin of one histosys under ``code``; None where it is identically zero.
+Values = float | Sequence[float]
+
+
+def histosys_delta(code: str, nom: Values, low: Values, high: Values, alpha: Node,
+                   index: Node | None = None) -> Node | None:
+    """The additive delta of a histosys under ``code``: of one bin (numbers), or of the bin ``index`` of
+    per-bin lists (the coefficients become tables, :func:`firmc.library.binned.table`); None where it is
+    identically zero.
 
     Example:
-        >>> from firmc.ir import param
+        >>> from firmc.ir import param, obs
+        >>> from firmc.interp import evaluate
         >>> histosys_delta("code4p", 1.0, 1.0, 1.0, param("a")) is None
         True
+        >>> d = histosys_delta("code0", [10.0, 4.0], [8.0, 4.0], [13.0, 5.0], param("a"), obs("bin"))
+        >>> [float(v) for v in evaluate([d], {"a": 0.5, "bin": np.array([0.0, 1.0])})[0]]
+        [1.5, 0.5]
     """
-    up, dn = high - nom, nom - low
+    nom_, low_, high_ = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (nom, low, high))
+    up, dn = high_ - nom_, nom_ - low_
+
+    def t(v: np.ndarray) -> Node:
+        return table(v.tolist(), index)
+
     if code == "code0":
-        if up == 0.0 and dn == 0.0:
+        if not up.any() and not dn.any():
             return None
-        return _select(apply("gt", alpha, const(0.0)), alpha * up, alpha * dn)
+        return _select(apply("gt", alpha, const(0.0)), alpha * t(up), alpha * t(dn))
     if code == "code4p":
-        if up == 0.0 and dn == 0.0:
+        if not up.any() and not dn.any():
             return None
         s, a = 0.5 * (up + dn), 0.0625 * (up - dn)
-        inside = code4p_poly(alpha) * a + alpha * s
-        return _select(apply("lt", alpha, const(-1.0)), alpha * dn,
-                       _select(apply("gt", alpha, const(1.0)), alpha * up, inside))
+        inside = code4p_poly(alpha) * t(a) + alpha * t(s)
+        return _select(apply("lt", alpha, const(-1.0)), alpha * t(dn),
+                       _select(apply("gt", alpha, const(1.0)), alpha * t(up), inside))
     if code == "code2":
-        a = 0.5 * (high + low) - nom
-        b = 0.5 * (high - low)
-        if a == 0.0 and b == 0.0:
+        a = 0.5 * (high_ + low_) - nom_
+        b = 0.5 * (high_ - low_)
+        if not a.any() and not b.any():
             return None
-        inside = alpha * alpha * a + alpha * b
+        inside = alpha * alpha * t(a) + alpha * t(b)
         return _select(apply("ge", alpha, const(-1.0)),
-                       _select(apply("gt", alpha, const(1.0)), (alpha - 1.0) * (b + 2.0 * a), inside),
-                       alpha * (b - 2.0 * a))
+                       _select(apply("gt", alpha, const(1.0)), (alpha - 1.0) * t(b + 2.0 * a), inside),
+                       alpha * t(b - 2.0 * a))
     raise ValueError(f"unknown histosys interpolation code '{code}' (pyhf has {', '.join(HISTOSYS_CODES)})")
 
 

@@ -32,13 +32,16 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ...errors import FormatError
-from ...ir import Entry, Module, Observable, Parameter, obs
+from ...ir import Dataset, Entry, Module, Node, Observable, Parameter, obs
+from ...ir.rewrite import rewrite
 from ...library.binned import lookup
 from ..jsonread import Path_
 from .jsonpatch import apply_patch, check_patchset, select_patch
-from .model import Built, Options, build
-from .workspace import Workspace, read_workspace
+from .model import Built, Options, build, dataset_name
+from .workspace import read_workspace
 
 __all__ = ["Options", "apply_patch", "check_patchset", "load_pyhf", "read_workspace", "select_patch"]
 
@@ -76,11 +79,25 @@ def load_pyhf(doc: Any, patches: Sequence[Any] = (), measurement: str | int | No
         except (TypeError, ValueError):
             raise FormatError("the workspace is not a JSON document", file=file) from None
     ws = read_workspace(doc, file)
-    built = build(ws, ws.measurement(measurement), options or Options())
-    return _module(ws, built, file, digest)
+    total = sum(len(ws.observations[c.name]) for c in ws.channels)
+    k = obs("bin", 0.0, float(total))
+    built = build(ws, ws.measurement(measurement), options or Options(), k)
+    return _module(built, k, file, digest)
 
 
-def _module(ws: Workspace, built: Built, file: str | None, digest: str) -> Module:
+def _shifted(e: Node, k: Node, offset: float) -> Node:
+    """``e`` with the bin index ``k`` replaced by ``k - offset``."""
+    if offset == 0.0:
+        return e
+    shifted = k - offset
+
+    def rule(n: Node, args: tuple[Node, ...]) -> Node | None:
+        return shifted if n is k else None
+
+    return rewrite([e], rule)[0]
+
+
+def _module(built: Built, k: Node, file: str | None, digest: str) -> Module:
     m = Module(source=file or "<dict>", source_hash=digest, format="pyhf")
     for ps in built.paramsets:
         for i, name in enumerate(ps.names()):
@@ -88,15 +105,15 @@ def _module(ws: Workspace, built: Built, file: str | None, digest: str) -> Modul
             m.parameters[name] = Parameter(name, ps.inits[i], lo, hi, ps.fixed[i])
     m.entries["logpdf"] = Entry("logpdf", "function", built.logpdf, source="<workspace>")
     m.entries["nll"] = Entry("nll", "likelihood", -built.logpdf, source="<workspace>")
-    total = sum(len(v) for v in built.expected.values())
-    x = obs("bin", 0.0, float(total))
-    m.observables["bin"] = Observable("bin", 0.0, float(total))
-    every = [nu for c in built.channels() for nu in built.expected[c]]
-    m.entries["expected"] = Entry("expected", "function", lookup([x], [list(range(total + 1))], every),
-                                  ("bin",), source="<workspace>")
+    m.observables["bin"] = Observable("bin", k.attr("lo"), k.attr("hi"))
+    edges, pieces = [0], []
     for c in built.channels():
-        nus = built.expected[c]
-        m.entries[f"expected/{c}"] = Entry(f"expected/{c}", "function",
-                                           lookup([x], [list(range(len(nus) + 1))], nus), ("bin",),
+        nbins = len(built.observed[c])
+        m.datasets[dataset_name(c)] = Dataset(dataset_name(c), {"bin": np.arange(nbins, dtype=float)})
+        m.entries[f"expected/{c}"] = Entry(f"expected/{c}", "function", built.expected[c], ("bin",),
                                            source=f"channels[{c}]")
+        pieces.append(_shifted(built.expected[c], k, float(edges[-1])))
+        edges.append(edges[-1] + nbins)
+    m.entries["expected"] = Entry("expected", "function", lookup([k], [edges], pieces), ("bin",),
+                                  source="<workspace>")
     return m

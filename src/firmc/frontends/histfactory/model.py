@@ -20,7 +20,8 @@ Example:
     ...         {"name": "mu", "type": "normfactor", "data": None}]}]}],
     ...     "observations": [{"name": "c", "data": [6]}],
     ...     "measurements": [{"name": "m", "config": {"poi": "mu", "parameters": []}}]})
-    >>> b = build(ws, ws.measurement(), Options())
+    >>> from firmc.ir import obs
+    >>> b = build(ws, ws.measurement(), Options(), obs("bin"))
     >>> [p.names() for p in b.paramsets]
     [['mu']]
 """
@@ -32,10 +33,11 @@ from dataclasses import dataclass, field
 
 from ...errors import FormatError
 from ...ir import Node, apply, const, param
+from ...library.binned import table
 from ...library.pyhf_interpolation import HISTOSYS_CODES, NORMSYS_CODES, histosys_delta, normsys_factor
 from ..jsonread import Path_
 from .params import ParamSet, Requirement, combine, requirement, shapesys_requirement
-from .terms import gauss_constraint, main_term, poisson_constraint, sample_rate, total
+from .terms import gauss_constraint, poisson_constraint, sample_rate, total
 from .workspace import Channel, Measurement, Modifier, Workspace
 
 ORDER = ("histosys", "lumi", "normfactor", "normsys", "shapefactor", "shapesys", "staterror")  # pyhf's set
@@ -66,7 +68,7 @@ class Options:
 @dataclass
 class Built:
     """What :func:`build` makes: parameter sets in pyhf's order, expected counts per channel (pyhf's channel
-    order) and the log-likelihood.
+    order; functions of the bin index), the log-likelihood and the observed counts.
 
     Example:
         >>> Built([], {}, const(0.0)).channels()
@@ -74,7 +76,7 @@ class Built:
     """
 
     paramsets: list[ParamSet]
-    expected: dict[str, list[Node]]
+    expected: dict[str, Node]
     logpdf: Node
     observed: dict[str, list[float]] = field(default_factory=dict)
 
@@ -82,7 +84,7 @@ class Built:
         """Channel names in pyhf's order.
 
         Example:
-            >>> Built([], {"b": [], "a": []}, const(0.0)).channels()
+            >>> Built([], {"b": const(1.0), "a": const(2.0)}, const(0.0)).channels()
             ['b', 'a']
         """
         return list(self.expected)
@@ -192,10 +194,15 @@ class _Builder:
         return out
 
     # ------------------------------------------------------------------------------------------------ IR
-    def gamma(self, name: str, i: int) -> Node:
-        return param(self.sets[name].names()[i])
+    def gammas(self, name: str, c: Channel, k: Node) -> Node:
+        """The per-bin parameter of ``name`` at bin ``k`` of channel ``c``: a table of its parameters."""
+        names = self.sets[name].names()
+        if name in self.stat_index:
+            where = self.stat_index[name]
+            return table([param(names[where[(c.name, b)]]) for b in range(c.nbins)], k)
+        return table([param(names[b]) for b in range(c.nbins)], k)
 
-    def factors(self, c: Channel, mods: Mods, b: int) -> list[Node]:
+    def factors(self, c: Channel, mods: Mods, k: Node) -> list[Node]:
         out: list[Node] = []
         for (kind, name), m in sorted(mods.items(), key=lambda kv: (ORDER.index(kv[0][0]), kv[0][1])):
             if kind in ("normfactor", "lumi"):
@@ -208,40 +215,47 @@ class _Builder:
                     raise m.where.get("data").error(str(exc)) from None
                 if f is not None:
                     out.append(f)
-            elif kind == "shapefactor":
-                if c.nbins > self.sets[name].n:
+            elif kind in ("shapefactor", "shapesys", "staterror"):
+                if kind == "shapefactor" and c.nbins > self.sets[name].n:
                     raise m.where.error(f"shapefactor '{name}' has {self.sets[name].n} parameters but channel "
                                         f"'{c.name}' has {c.nbins} bins")
-                out.append(self.gamma(name, b))
-            elif kind == "shapesys":
-                out.append(self.gamma(name, b))
-            elif kind == "staterror":
-                out.append(self.gamma(name, self.stat_index[name][(c.name, b)]))
+                out.append(self.gammas(name, c, k))
         return out
 
-    def expected(self, c: Channel) -> list[Node]:
-        nus = []
-        for b in range(c.nbins):
-            terms: list[Node] = []
-            for sname in self.samples:
-                mods = self.mods.get((c.name, sname))
-                data = self.sample_of(c, sname)
-                if mods is None or data is None:
-                    continue
-                deltas: list[Node] = []
-                for (kind, name), m in sorted(mods.items(), key=lambda kv: kv[0][1]):
-                    if kind == "histosys":
-                        lo, hi = m.data
-                        d = histosys_delta(self.opts.histosys, data[b], lo[b], hi[b], param(name))
-                        if d is not None:
-                            deltas.append(d)
-                if data[b] == 0.0 and not deltas:
-                    continue
-                rate = sample_rate(data[b], deltas, self.factors(c, mods, b))
-                assert rate is not None
-                terms.append(rate)
-            nus.append(total(terms))
-        return nus
+    def expected(self, c: Channel, k: Node) -> Node:
+        """The expected count of channel ``c`` in bin ``k`` (a node: the floor of its value is the bin index)."""
+        terms: list[Node] = []
+        for sname in self.samples:
+            mods = self.mods.get((c.name, sname))
+            data = self.sample_of(c, sname)
+            if mods is None or data is None:
+                continue
+            deltas: list[Node] = []
+            for (kind, name), m in sorted(mods.items(), key=lambda kv: kv[0][1]):
+                if kind == "histosys":
+                    lo, hi = m.data
+                    d = histosys_delta(self.opts.histosys, data, lo, hi, param(name), k)
+                    if d is not None:
+                        deltas.append(d)
+            if not any(data) and not deltas:
+                continue
+            rate = sample_rate(table(data, k), deltas, self.factors(c, mods, k))
+            assert rate is not None
+            terms.append(rate)
+        return total(terms)
+
+    def main(self, c: Channel, k: Node, dataset: str) -> tuple[Node, float]:
+        """Channel ``c``'s Poisson terms, a sum over its bins (the data set ``dataset`` of bin indices bound to
+        ``k``), and their constant ``-sum lgamma(n + 1)``."""
+        counts = self.ws.observations[c.name]
+        nu = self.expected(c, k)
+        n = table(counts, k)
+        log_term = n * apply("log", nu)
+        if not all(v > 0 for v in counts):  # pyhf's xlogy: no log term where n = 0 (nu may be 0 there)
+            log_term = apply("select", apply("gt", n, const(0.0)), log_term, const(0.0))
+        body = log_term - nu
+        return apply("datasum", body, dataset=dataset, binds=(k.attr("name"),)), \
+            -sum(math.lgamma(v + 1.0) for v in counts)
 
     def constraints(self) -> tuple[list[Node], float]:
         terms: list[Node] = []
@@ -262,8 +276,20 @@ class _Builder:
         return terms, constant
 
 
-def build(ws: Workspace, meas: Measurement, opts: Options) -> Built:
-    """Parameter sets, expected counts and the log-likelihood (observed data) of ``ws`` under ``meas``.
+def dataset_name(channel: str) -> str:
+    """The name of the data set of a channel's bin indices, over which its Poisson terms are summed.
+
+    Example:
+        >>> dataset_name("SR")
+        'bins/SR'
+    """
+    return f"bins/{channel}"
+
+
+def build(ws: Workspace, meas: Measurement, opts: Options, k: Node) -> Built:
+    """Parameter sets, expected counts per channel as functions of the bin index ``k`` (an observable) and the
+    log-likelihood (observed data): per channel a ``datasum`` over the data set :func:`dataset_name` of its
+    bin indices, bound to ``k``.
 
     Example:
         >>> build.__name__
@@ -271,13 +297,12 @@ def build(ws: Workspace, meas: Measurement, opts: Options) -> Built:
     """
     b = _Builder(ws, meas, opts)
     sets = b.paramsets()
-    expected = {c.name: b.expected(c) for c in b.channels}
+    expected = {c.name: b.expected(c, k) for c in b.channels}
     terms, constant = b.constraints()
     main: list[Node] = []
     for c in b.channels:
-        for nu, n in zip(expected[c.name], ws.observations[c.name], strict=True):
-            node, k = main_term(nu, n)
-            main.append(node)
-            constant += k
+        node, lg = b.main(c, k, dataset_name(c.name))
+        main.append(node)
+        constant += lg
     logpdf = apply("add", *main, *terms, const(constant))
     return Built(sets, expected, logpdf, {c.name: ws.observations[c.name] for c in b.channels})

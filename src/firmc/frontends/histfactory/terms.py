@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ...ir import Node, apply, const
+from ...ir import Node, apply, const, lift
 
 Term = tuple[Node, float]
 
@@ -82,16 +82,18 @@ def main_term(nu: Node, n: float) -> Term:
     return (n * apply("log", nu) - nu if n != 0.0 else -nu), -math.lgamma(n + 1.0)
 
 
-def sample_rate(nominal: float, deltas: Sequence[Node], factors: Sequence[Node]) -> Node | None:
-    """One bin of one sample: ``(nominal + sum deltas) * prod factors``; None when it is identically zero.
+def sample_rate(nominal: float | Node, deltas: Sequence[Node], factors: Sequence[Node]) -> Node | None:
+    """One bin of one sample: ``(nominal + sum deltas) * prod factors`` (``nominal`` a number, or a node: a
+    table over the bins); None when it is identically zero.
 
     Example:
         >>> sample_rate(0.0, [], []) is None
         True
     """
-    if nominal == 0.0 and not deltas:
+    if not isinstance(nominal, Node) and nominal == 0.0 and not deltas:
         return None
-    base = apply("add", *deltas, const(nominal)) if deltas else const(nominal)
+    nom = lift(nominal)
+    base = apply("add", *deltas, nom) if deltas else nom
     return apply("mul", *factors, base) if factors else base
 
 

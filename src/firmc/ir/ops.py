@@ -26,13 +26,12 @@ import scipy.special as sps
 
 from ..errors import IRError
 from .node import Node, apply, const
+from .tangents import JVP, VJP, Jvp, Vjp, choice_index
 from .types import DType, Var, promote
 
 DTypeRule = Callable[[Sequence[DType], Node], DType]
 Deriv = Callable[[Node, int], Node]
 SympyRule = Callable[..., Any]
-Jvp = Callable[[Node, Sequence[Node | None]], Node | None]
-Vjp = Callable[[Node, Node], list[Node | None]]
 
 
 @dataclass(frozen=True)
@@ -177,140 +176,15 @@ def _d_select(n: Node, i: int) -> Node:
     return apply("select", c, const(1.0), const(0.0)) if i == 1 else apply("select", c, const(0.0), const(1.0))
 
 
-def _or_zero(t: Node | None) -> Node:
-    return const(0.0) if t is None else t
-
-
-def _is_complex(n: Node) -> bool:
-    return n.type.dtype is DType.COMPLEX
-
-
-def _jvp_select(n: Node, ts: Sequence[Node | None]) -> Node | None:
-    _, ta, tb = ts
-    if ta is None and tb is None:
-        return None
-    return apply("select", n.args[0], _or_zero(ta), _or_zero(tb))
-
-
-def _vjp_select(n: Node, c: Node) -> list[Node | None]:
-    zero = const(0.0)
-    return [None, apply("select", n.args[0], c, zero), apply("select", n.args[0], zero, c)]
-
-
 def _choose_dtype(dtypes: Sequence[DType], node: Node) -> DType:
     _no_complex("choose (index)", dtypes[:1])
     return promote(*dtypes[1:])
-
-
-def choice_index(n: Node) -> Node:
-    """The index a ``choose`` node takes, as the value ``choose(k, 0, 1, ..., n-1)`` (floor of k, clamped), so
-    that derivative rules can compare it with a literal.
-
-    Example:
-        >>> from firmc.ir import param
-        >>> from firmc.interp import evaluate
-        >>> c = apply("choose", param("k"), const(5.0), const(6.0), const(7.0))
-        >>> float(evaluate([choice_index(c)], {"k": 9.5})[0])
-        2.0
-    """
-    return apply("choose", n.args[0], *[const(float(j)) for j in range(len(n.args) - 1)])
 
 
 def _d_choose(n: Node, i: int) -> Node:
     if i == 0:
         return const(0.0)
     return apply("select", apply("eq", choice_index(n), const(float(i - 1))), const(1.0), const(0.0))
-
-
-def _jvp_choose(n: Node, ts: Sequence[Node | None]) -> Node | None:
-    if all(t is None for t in ts[1:]):
-        return None
-    return apply("choose", n.args[0], *[_or_zero(t) for t in ts[1:]])
-
-
-def _vjp_choose(n: Node, c: Node) -> list[Node | None]:
-    index, zero = choice_index(n), const(0.0)
-    return [None, *[apply("select", apply("eq", index, const(float(j))), c, zero) for j in range(len(n.args) - 1)]]
-
-
-# tangent and cotangent rules of the ops that are not complex-differentiable (derivations in docs/passes.md)
-def _jvp_real(n: Node, ts: Sequence[Node | None]) -> Node | None:
-    t = ts[0]
-    return apply("real", t) if t is not None and _is_complex(t) else t
-
-
-def _jvp_imag(n: Node, ts: Sequence[Node | None]) -> Node | None:
-    t = ts[0]
-    return apply("imag", t) if t is not None and _is_complex(t) else None
-
-
-def _jvp_conj(n: Node, ts: Sequence[Node | None]) -> Node | None:
-    t = ts[0]
-    return apply("conj", t) if t is not None and _is_complex(t) else t
-
-
-def _jvp_abs2(n: Node, ts: Sequence[Node | None]) -> Node | None:
-    a, t = n.args[0], ts[0]
-    if t is None:
-        return None
-    if _is_complex(a) or _is_complex(t):
-        return 2.0 * apply("real", apply("conj", a) * t)
-    return 2.0 * a * t
-
-
-def _jvp_abs(n: Node, ts: Sequence[Node | None]) -> Node | None:
-    a, t = n.args[0], ts[0]
-    if t is None:
-        return None
-    if _is_complex(a) or _is_complex(t):
-        return apply("real", apply("conj", a) * t) / n
-    return apply("sign", a) * t
-
-
-def _jvp_arg(n: Node, ts: Sequence[Node | None]) -> Node | None:
-    a, t = n.args[0], ts[0]
-    if t is None or not (_is_complex(a) or _is_complex(t)):
-        return None
-    return apply("imag", apply("conj", a) * t) / apply("abs2", a)
-
-
-def _jvp_complex(n: Node, ts: Sequence[Node | None]) -> Node | None:
-    ta, tb = ts
-    if ta is None and tb is None:
-        return None
-    return apply("complex", _or_zero(ta), _or_zero(tb))
-
-
-def _vjp_real(n: Node, c: Node) -> list[Node | None]:
-    return [c]
-
-
-def _vjp_imag(n: Node, c: Node) -> list[Node | None]:
-    return [apply("complex", const(0.0), c)] if _is_complex(n.args[0]) else [None]
-
-
-def _vjp_conj(n: Node, c: Node) -> list[Node | None]:
-    return [apply("conj", c) if _is_complex(c) else c]
-
-
-def _vjp_abs2(n: Node, c: Node) -> list[Node | None]:
-    return [2.0 * c * n.args[0]]
-
-
-def _vjp_abs(n: Node, c: Node) -> list[Node | None]:
-    a = n.args[0]
-    return [c * a / n] if _is_complex(a) else [c * apply("sign", a)]
-
-
-def _vjp_arg(n: Node, c: Node) -> list[Node | None]:
-    a = n.args[0]
-    return [c * const(1j) * a / apply("abs2", a)] if _is_complex(a) else [None]
-
-
-def _vjp_complex(n: Node, c: Node) -> list[Node | None]:
-    if not _is_complex(c):
-        return [c, None]
-    return [apply("real", c), apply("imag", c)]
 
 
 def _zero(n: Node, i: int) -> Node:
@@ -561,20 +435,20 @@ _op("landau_cdf", ONE, _REAL, _landau_cdf, None, _d_unary(lambda n, a: apply("la
 
 # complex
 _op("abs", ONE, _leaf(DType.REAL), np.abs, _sympy_fn("Abs"),
-    _d_unary(lambda n, a: apply("sign", a)), "abs(a): |a|, real for complex a", jvp=_jvp_abs, vjp=_vjp_abs)
+    _d_unary(lambda n, a: apply("sign", a)), "abs(a): |a|, real for complex a", jvp=JVP["abs"], vjp=VJP["abs"])
 _op("abs2", ONE, _leaf(DType.REAL), lambda a: np.real(a * np.conj(a)), lambda sp, a: a * sp.conjugate(a),
-    _d_unary(lambda n, a: 2.0 * a), "abs2(a): |a|^2", jvp=_jvp_abs2, vjp=_vjp_abs2)
+    _d_unary(lambda n, a: 2.0 * a), "abs2(a): |a|^2", jvp=JVP["abs2"], vjp=VJP["abs2"])
 _op("real", ONE, _leaf(DType.REAL), np.real, _sympy_fn("re"), lambda n, i: const(1.0), "real(a)",
-    jvp=_jvp_real, vjp=_vjp_real)
+    jvp=JVP["real"], vjp=VJP["real"])
 _op("imag", ONE, _leaf(DType.REAL), np.imag, _sympy_fn("im"), lambda n, i: const(0.0), "imag(a)",
-    jvp=_jvp_imag, vjp=_vjp_imag)
+    jvp=JVP["imag"], vjp=VJP["imag"])
 _op("conj", ONE, floating, np.conj, _sympy_fn("conjugate"), None, "conj(a): complex conjugate",
-    jvp=_jvp_conj, vjp=_vjp_conj)
+    jvp=JVP["conj"], vjp=VJP["conj"])
 _op("arg", ONE, _leaf(DType.REAL), np.angle, _sympy_fn("arg"), None, "arg(a): phase angle (Julia angle)",
-    jvp=_jvp_arg, vjp=_vjp_arg)
+    jvp=JVP["arg"], vjp=VJP["arg"])
 _op("complex", TWO, _real_only(DType.COMPLEX), _complex,
     lambda sp, a, b: a + sp.I * b, lambda n, i: const(1.0) if i == 0 else const(1j), "complex(re, im)",
-    jvp=_jvp_complex, vjp=_vjp_complex)
+    jvp=JVP["complex"], vjp=VJP["complex"])
 _op("faddeeva", ONE, _leaf(DType.COMPLEX), sps.wofz, None,
     lambda n, i: -2.0 * n.args[0] * n + const(2j / _SQRT_PI), "faddeeva(z): w(z) = exp(-z^2) erfc(-iz)")
 
@@ -594,10 +468,10 @@ _op("or", TWO, _BOOL, np.logical_or, _sympy_fn("Or"), _zero, "or(a, b)")
 _op("not", ONE, _BOOL, np.logical_not, _sympy_fn("Not"), _zero, "not(a)")
 _op("select", (3, 3), _select, lambda c, a, b: np.where(np.asarray(c) != 0, a, b),
     lambda sp, c, a, b: sp.Piecewise((a, c), (b, True)), _d_select, "select(c, a, b): a where c is true, else b",
-    jvp=_jvp_select, vjp=_vjp_select)
+    jvp=JVP["select"], vjp=VJP["select"])
 _op("choose", (2, None), _choose_dtype, _choose, None, _d_choose,
     "choose(k, v_0, ..., v_n-1): v_i with i the floor of k clamped to 0 .. n-1 (NaN picks v_0): a table "
-    "lookup (HistFactory's bins, per-bin parameters)", jvp=_jvp_choose, vjp=_vjp_choose)
+    "lookup (HistFactory's bins, per-bin parameters)", jvp=JVP["choose"], vjp=VJP["choose"])
 
 # structural ops: meaning given by the interpreter
 _op("integral", (3, None), _REAL, None, None, None,

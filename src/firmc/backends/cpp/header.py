@@ -218,7 +218,8 @@ def write_functions(w: HeaderWriter) -> tuple[list[str], str]:
                      f"double nll_grad({sig}, double* grad)", [f"grad[{i}]" for i in range(len(free))])
         hess = [(i, j, hessian_key("nll", a, b)) for i, a in enumerate(free) for j, b in enumerate(free) if j >= i]
         if free and all(k in outs for _, _, k in hess):
-            writes = [f"h[{i * len(free) + j}] = h[{j * len(free) + i}]" for i, j, _ in hess]
+            writes = [f"h[{i * len(free) + j}] = h[{j * len(free) + i}]" if i != j else f"h[{i * len(free) + i}]"
+                      for i, j, _ in hess]  # (h[k] = h[k] = v is undefined behaviour)
             w.scalar("nll_hessian", [outs["nll"], *(outs[k] for _, _, k in hess)], "the NLL's Hessian",
                      f"double nll_hessian({sig}, double* h)", writes)
     return free, main

@@ -33,6 +33,7 @@ from ...errors import UnsupportedFeature
 from ...ir import Node
 from ...ir.types import DType
 from ..quadrules import DomainKey, domain_key
+from ..scatter import scatters
 from ..schedule import Phased
 from ..scoping import Constants, bound_columns
 from .dialects import CDialect, table_item
@@ -67,6 +68,8 @@ class CFunction(Phased[Scope]):
     ``rules`` maps a quadrature domain to ``(abscissae arrays, weights array, size)``.
     """
 
+    scatter = True  # sum a table's gradient into an array (backends/scatter.py); CUDA threads do not
+
     def __init__(self, dialect: CDialect, params: Mapping[str, str],
                  datasets: Mapping[str, tuple[Mapping[str, str], str, str]] | None = None,
                  rules: Mapping[DomainKey, tuple[tuple[str, ...], str, int]] | None = None,
@@ -100,7 +103,8 @@ class CFunction(Phased[Scope]):
         if n.op == "datasum":
             key: object = ("datasum", n.attr("dataset"), tuple(n.attr("binds")))
             cols, weights, count = bound_columns(self.datasets, n)
-            new = Scope(d, {b: c.replace("[i]", f"[i{d}]") for b, c in cols.items()}, scope, weights, count)
+            new = Scope(d, {b: c.replace("[i]", f"[i{d}]") for b, c in cols.items()}, scope, weights, count,
+                        always_weighted=weights not in ("", "w"))  # an embedded data set's weights: an array
         else:
             dom = domain_key(n)
             key = ("integral", dom)
@@ -128,30 +132,49 @@ class CFunction(Phased[Scope]):
     def _loop(self, group: list[Node], scope: Scope) -> list[str]:
         inner = self.child(group[0], scope)
         i = f"i{inner.depth}"
-        accs = []
-        for _ in group:
-            self._sums += 1
-            accs.append((f"s{self._sums}", f"c{self._sums}"))
-        lines = [f"double {', '.join(f'{s} = 0.0, {c} = 0.0' for s, c in accs)};",
-                 f"for (std::size_t {i} = 0; {i} < {inner.count}; ++{i}) {{"]
-        body = self.block([d.args[0] for d in group], inner)
+        spread = scatters(group) if self.scatter else []  # a table's gradient: one array of sums (scatter.py)
+        members = {k: (n, j) for n, sc in enumerate(spread) for k, j in sc.members.items()}
+        plain = [d for k, d in enumerate(group) if k not in members]
+        accs = [self._accumulator() for _ in plain]
+        arrays = [self._accumulator() for _ in spread]
+        lines = [f"double {', '.join(f'{s} = 0.0, {c} = 0.0' for s, c in accs)};"] if accs else []
+        lines += [f"double {s}[{sc.size}] = {{}}, {c}[{sc.size}] = {{}};" for sc, (s, c) in zip(spread, arrays,
+                                                                                                strict=True)]
+        lines.append(f"for (std::size_t {i} = 0; {i} < {inner.count}; ++{i}) {{")
+        body = self.block([d.args[0] for d in plain] + [x for sc in spread for x in (sc.position, sc.value)], inner)
         lines = self.flush(scope) + lines
-        for d, (s, c) in zip(group, accs, strict=True):
-            v = self.ref(d.args[0], inner)
-            if inner.always_weighted:
-                term = f"{inner.weights}[{i}] * {v}"
-            elif inner.weights:
-                term = f"({inner.weights} ? {inner.weights}[{i}] * {v} : {v})"
-            else:
-                term = v
-            body.append(f"fc_accumulate({s}, {c}, {term});")
+        for d, (s, c) in zip(plain, accs, strict=True):
+            body.append(f"fc_accumulate({s}, {c}, {self._term(inner, self.ref(d.args[0], inner))});")
+        for sc, (s, c) in zip(spread, arrays, strict=True):
+            at = f"static_cast<std::size_t>({self.ref(sc.position, inner)})"
+            body.append(f"{{ const std::size_t at = {at}; fc_accumulate({s}[at], {c}[at], "
+                        f"{self._term(inner, self.ref(sc.value, inner))}); }}")
         lines += ["    " + b for b in body] + ["}"]
         self._forget(scope.depth)  # what the loop declared is out of scope now (a later loop recomputes it)
-        for d, (s, c) in zip(group, accs, strict=True):
+        ordinary = iter(accs)
+        for k, d in enumerate(group):
             name = self._new()
-            lines.append(f"const double {name} = {s} + {c};")
+            if k in members:
+                (s, c), j = arrays[members[k][0]], members[k][1]
+                lines.append(f"const double {name} = {s}[{j}] + {c}[{j}];")
+            else:
+                s, c = next(ordinary)
+                lines.append(f"const double {name} = {s} + {c};")
             self._remember(scope, d, name)
         return lines
+
+    def _accumulator(self) -> tuple[str, str]:
+        """Fresh names of a compensated sum: ``s<k>``, ``c<k>``."""
+        self._sums += 1
+        return f"s{self._sums}", f"c{self._sums}"
+
+    @staticmethod
+    def _term(inner: Scope, v: str) -> str:
+        """A term of the sum of ``inner`` at its index: ``v``, weighted where the loop has weights."""
+        i = f"i{inner.depth}"
+        if inner.always_weighted:
+            return f"{inner.weights}[{i}] * {v}"
+        return f"({inner.weights} ? {inner.weights}[{i}] * {v} : {v})" if inner.weights else v
 
     def _forget(self, depth: int) -> None:
         """Drop the values of scopes deeper than ``depth`` (declared inside a loop that has closed)."""

@@ -65,6 +65,8 @@ class CudaFunction(CFunction):
         0
     """
 
+    scatter = False  # an array of n sums per thread: local memory, and n block reductions anyway
+
     def __init__(self, params: Mapping[str, str],
                  datasets: Mapping[str, tuple[Mapping[str, str], str, str]] | None = None,
                  rules: Mapping[DomainKey, tuple[tuple[str, ...], str, int]] | None = None,
@@ -227,6 +229,7 @@ class CudaFunction(CFunction):
         for d, (s, c) in zip(group, accs, strict=True):
             v = self.ref(d.args[0], inner)
             term = f"({inner.weights} ? {inner.weights}[i1] * {v} : {v})" if inner.weights else v
+            term = f"{inner.weights}[i1] * {v}" if inner.always_weighted else term
             body.append(f"fc_accumulate({s}, {c}, {term});")
         loop += ["    " + b for b in body] + ["}"]
         loop += [f"fc_cuda::block_sum({s}, {c}, partial + {j} * gridDim.x + blockIdx.x);"

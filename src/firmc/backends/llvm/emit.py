@@ -28,6 +28,7 @@ from ...errors import UnsupportedFeature
 from ...ir import Node
 from ...ir.types import DType
 from ..quadrules import DomainKey, domain_key
+from ..scatter import scatters
 from ..schedule import Phased
 from ..scoping import Constants, bound_columns
 from . import tables
@@ -463,17 +464,16 @@ class LFunction(Phased[LScope]):
             rest = self.counted(rest, stop, w, body)
             self.forget(0)
 
-    def _sum_loop(self, group: Sequence[Node], scope: LScope, start: ir.Value, stop: ir.Value, width: int,
+    def _sum_loop(self, every: Sequence[Node], scope: LScope, start: ir.Value, stop: ir.Value, width: int,
                   c: ir.Value, out: ir.Value) -> None:
-        bodies = [d.args[0] for d in group]
+        spread = scatters(every)  # a table's gradient: one scatter, not a sum per entry (backends/scatter.py)
+        members = {k: (s, j) for s in spread for k, j in s.members.items()}
+        group = [d for k, d in enumerate(every) if k not in members]
+        bodies = [d.args[0] for d in group] + [x for s in spread for x in (s.position, s.value)]
+        arrays = {id(s): tables.scatter_arrays(self, s) for s in spread}
         lanes = width // 2 if width >= 8 else width  # accumulators: half the lanes (the two halves added first)
         widths = (lanes, 1) if width > 1 else (1,)
-        accs = {w: [(self.alloca(real_type(w)), self.alloca(real_type(w))) for _ in group] for w in widths}
-        for w in widths:
-            zero = self.lowering(w).real(0.0)
-            for s, cc in accs[w]:
-                self.b.store(zero, s)
-                self.b.store(zero, cc)
+        accs = {w: self._zeroed(w, len(group)) for w in widths}
         rest = start
         if width > 1:  # blocks of BLOCK vectors summed plainly, each block total added with compensation
             scope.width = width
@@ -486,6 +486,8 @@ class LFunction(Phased[LScope]):
                 for d, q in zip(group, plain, strict=True):
                     term = self.fold(self._term(d, scope, wv), lanes)
                     self.b.store(self.b.fadd(self.b.load(q, typ=real_type(lanes)), term), q)
+                for sc in spread:
+                    tables.scatter(self, sc, arrays[id(sc)], scope, wv)
 
             def block(i: ir.Value) -> None:
                 for q in plain:
@@ -518,18 +520,37 @@ class LFunction(Phased[LScope]):
             wv = self.weight(scope)
             for d, (s, cc) in zip(group, accs[1], strict=True):
                 self.accumulate(s, cc, self._term(d, scope, wv))
+            for sc in spread:
+                tables.scatter(self, sc, arrays[id(sc)], scope, wv)
 
         self.counted(rest, stop, 1, scalar)
         self.forget(0)
-        nacc = len(group)
-        for k in range(nacc):  # lanes and the scalar tail: a plain sum of a few compensated partial sums
-            total: ir.Value = ir.Constant(F64, 0.0)
-            for w in widths:
-                for acc in accs[w][k]:
-                    v = self.b.load(acc, typ=real_type(w))
-                    total = self.b.fadd(total, v if w == 1 else self.reduce(v))
-            slot = self.b.add(self.b.mul(c, ir.Constant(I64, nacc)), ir.Constant(I64, k))
+        ordinary = iter(zip(*(accs[w] for w in widths), strict=True))  # per ordinary sum: its accumulators by width
+        totals = [tables.scattered_total(self, arrays[id(members[k][0])], members[k][1]) if k in members
+                  else self._total(next(ordinary)) for k in range(len(every))]
+        for k, total in enumerate(totals):  # the chunk's sums: out[chunk * n_acc + k]
+            slot = self.b.add(self.b.mul(c, ir.Constant(I64, len(every))), ir.Constant(I64, k))
             self.b.store(total, self.b.gep(out, [slot], source_etype=F64))
+
+    def _zeroed(self, width: int, count: int) -> list[tuple[ir.Value, ir.Value]]:
+        """``count`` compensated accumulators (sum, compensation) of ``width`` lanes, set to zero."""
+        accs = [(self.alloca(real_type(width)), self.alloca(real_type(width))) for _ in range(count)]
+        zero = self.lowering(width).real(0.0)
+        for s, c in accs:
+            self.b.store(zero, s)
+            self.b.store(zero, c)
+        return accs
+
+    def _total(self, accs: Sequence[tuple[ir.Value, ir.Value]]) -> ir.Value:
+        """A chunk's sum from its accumulators (vector lanes and the scalar tail): a plain sum of a few compensated
+        partial sums."""
+        total: ir.Value = ir.Constant(F64, 0.0)
+        for pair in accs:
+            for acc in pair:
+                typ = acc.allocated_type
+                v = self.b.load(acc, typ=typ)
+                total = self.b.fadd(total, self.reduce(v) if isinstance(typ, ir.VectorType) else v)
+        return total
 
     def fold(self, v: ir.Value, lanes: int) -> ir.Value:
         """A vector as ``lanes`` lanes: its halves added (fewer registers held by the accumulators)."""

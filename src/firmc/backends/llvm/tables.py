@@ -33,6 +33,7 @@ from llvmlite import ir
 
 from ...ir import Node
 from ...ir.types import DType
+from ..scatter import Scatter
 from ..schedule import STRUCTURAL, post_order
 from .ops import F64, I64
 
@@ -149,3 +150,36 @@ def store(b: ir.IRBuilder, base: ir.Value, at: int, items: Sequence[tuple[Node, 
     for j, (v, x) in enumerate(items):
         b.store(b.uitofp(x, F64) if v.type.dtype is DType.BOOL else x,
                 b.gep(base, [ir.Constant(I64, at + j)], source_etype=F64))
+
+
+# -- the gradient of a table: one sum per entry, scattered (backends/scatter.py) ------------------------------
+def scatter_arrays(f: LFunction, s: Scatter) -> tuple[ir.Value, ir.Value]:
+    """The arrays of a :class:`Scatter`'s sums and compensations (on the stack), zeroed here (once per chunk)."""
+    arrays = (f.alloca(F64, s.size), f.alloca(F64, s.size))
+    name, i8, i1 = "llvm.memset.p0.i64", ir.IntType(8), ir.IntType(1)
+    memset = f.gen.module.globals.get(name) or ir.Function(
+        f.gen.module, ir.FunctionType(ir.VoidType(), [ir.PointerType(), i8, I64, i1]), name)
+    for a in arrays:
+        f.b.call(memset, [a, ir.Constant(i8, 0), ir.Constant(I64, 8 * s.size), ir.Constant(i1, 0)])
+    return arrays
+
+
+def scatter(f: LFunction, s: Scatter, arrays: tuple[ir.Value, ir.Value], scope: LScope, w: ir.Value | None) -> None:
+    """Add the events in progress (lane by lane, in order) into their entries of a :class:`Scatter`'s arrays."""
+    b = f.b
+    pos, v = f.ref(s.position, scope), f.ref(s.value, scope)
+    if w is not None:
+        v = b.fmul(w, v)
+    width = scope.width
+    idx = b.fptosi(pos, I64 if width == 1 else ir.VectorType(I64, width))
+    for lane in range(width):
+        at = ir.Constant(ir.IntType(32), lane)
+        j, x = (idx, v) if width == 1 else (b.extract_element(idx, at), b.extract_element(v, at))
+        f.accumulate(b.gep(arrays[0], [j], source_etype=F64), b.gep(arrays[1], [j], source_etype=F64), x)
+
+
+def scattered_total(f: LFunction, arrays: tuple[ir.Value, ir.Value], j: int) -> ir.Value:
+    """The chunk's sum of entry ``j`` of a :class:`Scatter`."""
+    b, at = f.b, ir.Constant(I64, j)
+    return b.fadd(b.load(b.gep(arrays[0], [at], source_etype=F64), typ=F64),
+                  b.load(b.gep(arrays[1], [at], source_etype=F64), typ=F64))

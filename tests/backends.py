@@ -38,13 +38,13 @@ def corpus_entries() -> list[tuple[str, str]]:
 
 
 
-def tables_module(n: int = 500, events: int = 3000, seed: int = 5) \
-        -> tuple[firmc.Module, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def tables_module(n: int = 500, events: int = 3000, seed: int = 5, weighted: bool = False) \
+        -> tuple[firmc.Module, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """A HistFactory-shaped likelihood ``nll``: a sum over an embedded data set of bin indices (``bin``) and counts,
     with per-bin constants ``choose(bin, c_0, ..., c_n-1)`` and per-bin parameters ``choose(bin, g_0, ..., g_n-1)``:
     ``-sum_i (count_i log(nu_i) - nu_i)``, ``nu_i = mu c[bin_i] g[bin_i]``. The first indices are out of range, NaN
-    or fractional (-3, NaN, 1e300, n + 0.5, -0.5, n - 0.5); then every bin once, then random ones. Returns the
-    module and ``(bins, counts, c)``."""
+    or fractional (-3, NaN, 1e300, n + 0.5, -0.5, n - 0.5); then every bin once, then random ones; ``weighted``: the
+    data set has event weights. Returns the module and ``(bins, counts, c, weights)``."""
     from firmc.ir import Dataset, Entry, Module, Observable, Parameter, apply, const, obs, param
 
     rng = np.random.default_rng(seed)
@@ -53,6 +53,7 @@ def tables_module(n: int = 500, events: int = 3000, seed: int = 5) \
                            rng.integers(0, n, extra) + rng.uniform(0.0, 0.999, extra)])
     counts = rng.poisson(20.0, bins.size).astype(float)
     c = rng.uniform(5.0, 50.0, n)
+    weights = rng.uniform(0.5, 1.5, bins.size) if weighted else np.ones(bins.size)
     b, count, mu = obs("bin", 0.0, float(n)), obs("count", 0.0, 1e6), param("mu")
     per_bin = apply("choose", b, *(const(float(v)) for v in c))
     gamma = apply("choose", b, *(param(f"g{j}") for j in range(n)))
@@ -61,6 +62,7 @@ def tables_module(n: int = 500, events: int = 3000, seed: int = 5) \
     params = {"mu": Parameter("mu", 1.1, 0.1, 5.0)}
     params |= {f"g{j}": Parameter(f"g{j}", 1.0 + 0.37 * ((7 * j) % 11) / 11, 0.1, 3.0) for j in range(n)}
     m = Module(observables={"bin": Observable("bin", 0.0, float(n)), "count": Observable("count", 0.0, 1e6)},
-               parameters=params, datasets={"bins": Dataset("bins", {"bin": bins, "count": counts})},
+               parameters=params, datasets={"bins": Dataset("bins", {"bin": bins, "count": counts},
+                                                            weights if weighted else None)},
                entries={"nll": Entry("nll", "likelihood", nll)}, source="<tables>", format="ir")
-    return m, (bins, counts, c)
+    return m, (bins, counts, c, weights)

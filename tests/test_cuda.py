@@ -257,14 +257,15 @@ EMULATED = [  # what each adds: the NLL and gradient of a mixture; a likelihood'
     ("every_op", "every_op", 0), ("every_op", "op:faddeeva", 0), ("every_op", "op:complex", 1),
     ("every_op", "op:datasum", 1), ("every_op", "op:normalize", 0), ("smeared", "smeared", 0),
     ("smeared", "smeared", 1), ("every_op", "op:choose", 0), ("tables", "nll", 1),  # choose: tables of host values
+    ("weighted tables", "nll", 1),  # and a data set with weights
 ]
 
 
 def _module(source: str) -> firmc.Module:
     if source in ("every_op", "smeared"):
         return EVERY_OP if source == "every_op" else SMEARED
-    if source == "tables":
-        return tables_module(24, 700)[0]
+    if source.endswith("tables"):
+        return tables_module(24, 700, weighted=source.startswith("weighted"))[0]
     from conftest import CORPUS_DIR
 
     path = Path(source) if source == GAUSS_EXP else CORPUS_DIR / source

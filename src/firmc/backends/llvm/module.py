@@ -180,6 +180,38 @@ class ModuleGen:
         b.ret(ir.Constant(PTR, None))
         return thread
 
+    def _thread_count(self, run: ir.Function, b: ir.IRBuilder) -> ir.Value:
+        """The threads to use: ``set_threads``'s, or the online cores -- asked of ``sysconf`` once (it reads
+        /sys: microseconds, more than a small kernel takes) and kept in a global."""
+        cores = self.globals.get("cores")
+        if cores is None:
+            cores = ir.GlobalVariable(self.module, I64, f"{self.ns}.cores")
+            cores.linkage, cores.initializer = "internal", ir.Constant(I64, 0)
+            self.globals["cores"] = cores
+        t = b.sext(b.load(self.threads, typ=I32), I64)
+        start = b.block
+        ask, asked, done = (run.append_basic_block(x) for x in ("ask", "asked", "counted"))
+        b.cbranch(b.icmp_signed(">", t, ir.Constant(I64, 0)), done, ask)
+        b.position_at_end(ask)
+        known = b.load(cores, typ=I64)
+        query = run.append_basic_block("sysconf")
+        b.cbranch(b.icmp_signed(">", known, ir.Constant(I64, 0)), asked, query)
+        b.position_at_end(query)
+        sysconf = self._declare("sysconf", ir.FunctionType(I64, [I32]))
+        fresh = b.call(sysconf, [ir.Constant(I32, SC_NPROCESSORS_ONLN)])
+        b.store(fresh, cores)
+        b.branch(asked)
+        b.position_at_end(asked)
+        c = b.phi(I64)
+        c.add_incoming(known, ask)
+        c.add_incoming(fresh, query)
+        b.branch(done)
+        b.position_at_end(done)
+        out = b.phi(I64)
+        out.add_incoming(t, start)
+        out.add_incoming(c, asked)
+        return out
+
     def _runner(self, kernel: ir.Function) -> ir.Function:
         """``run(p, x, w, n, env, chunks, out)``: the chunks split over the threads, the caller taking the first
         share; serial when there are too few chunks."""
@@ -190,14 +222,14 @@ class ModuleGen:
         p, x, w, n, env, chunks, out = run.args
         entry = run.append_basic_block("entry")
         b = ir.IRBuilder(entry)
-        t = b.sext(b.load(self.threads, typ=I32), I64)
-        sysconf = self._declare("sysconf", ir.FunctionType(I64, [I32]))
-        t = b.select(b.icmp_signed(">", t, ir.Constant(I64, 0)), t, b.call(sysconf, [ir.Constant(I32,
-                                                                                               SC_NPROCESSORS_ONLN)]))
         most = b.sdiv(chunks, ir.Constant(I64, MIN_CHUNKS_PER_THREAD))
-        t = b.select(b.icmp_signed("<", most, t), most, t)
         serial = run.append_basic_block("serial")
         threaded = run.append_basic_block("threaded")
+        count = run.append_basic_block("count")
+        b.cbranch(b.icmp_signed("<=", most, ir.Constant(I64, 1)), serial, count)  # few chunks: no thread count
+        b.position_at_end(count)
+        t = self._thread_count(run, b)
+        t = b.select(b.icmp_signed("<", most, t), most, t)
         b.cbranch(b.icmp_signed("<=", t, ir.Constant(I64, 1)), serial, threaded)
         b.position_at_end(serial)
         b.call(kernel, [p, x, w, n, env, ir.Constant(I64, 0), chunks, out])

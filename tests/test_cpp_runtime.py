@@ -144,7 +144,8 @@ def _pairs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.parametrize("name", HEADERS)
 def test_header_rules(name: str) -> None:
     """A leading comment naming what the file provides, its reference and its accuracy; an include guard; only
-    <cmath>/<cstdint>/<limits> (and elementary.hpp); FIRMC_FN on every function; nothing CUDA device code forbids."""
+    <cmath>/<cstddef>/<cstdint>/<limits> (and elementary.hpp); FIRMC_FN on every function; nothing CUDA device code
+    forbids."""
     text = (RUNTIME / name).read_text(encoding="utf-8")
     head = text.split("#ifndef")[0]
     assert head.startswith("// firmc native runtime: " + name)
@@ -154,7 +155,7 @@ def test_header_rules(name: str) -> None:
     assert f"#ifndef {guard}\n#define {guard}\n" in text and text.rstrip().endswith(f"#endif  // {guard}")
     body = text[len(head):]
     includes = [ln.split()[1] for ln in body.splitlines() if ln.startswith("#include")]
-    assert set(includes) <= {"<cmath>", "<cstdint>", "<limits>", '"elementary.hpp"'}
+    assert set(includes) <= {"<cmath>", "<cstddef>", "<cstdint>", "<limits>", '"elementary.hpp"'}
     code = re.sub(r"//[^\n]*", "", body)
     # no statics, exceptions, std::complex, host-only constexpr (numeric_limits), I/O, namespace-scope variables
     for banned in (r"\bstatic\b", r"std::complex", r"\bthrow\b", r"\btry\b", r"numeric_limits", r"thread_local",

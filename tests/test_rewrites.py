@@ -153,6 +153,11 @@ CASES = [
     case("select_not", apply("select", apply("not", c), x, a), after=["lt", "select"]),
     case("select_nested", apply("select", c, apply("select", c, x, a), b),
          apply("select", d, a, apply("select", d, x, b)), after=["ge", "lt", "select", "select"]),
+    case("choose_const", apply("choose", const(1.5), a, x, b), apply("choose", const(NAN), x, a),
+         apply("choose", const(-2.0), a, x), apply("choose", const(1e300), a, x), after=[]),
+    case("choose_const", apply("choose", const(True), a, k), apply("choose", const(0), k, c),
+         after=["add", "lt", "select"]),
+    case("choose_same", apply("choose", x, a, a, a), apply("choose", c, apply("exp", x)), after=["exp"]),
     case("int_mul_zero", apply("mul", k, const(0)), apply("mul", const(0), c, k), after=[]),
     case("absorb", apply("and", const(False), c), apply("or", d, const(1.0)), after=[]),
     # cse

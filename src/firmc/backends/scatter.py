@@ -28,7 +28,13 @@ class Scatter:
     of a ``choose`` (``choose(k, 0, 1, ..., n-1)``) and the same ``v``: what the gradient of a table of parameters
     is (one sum per entry). Summed as one: each event adds ``v`` into entry ``P`` of an array of ``n``
     compensated sums, O(1) per event instead of one select and one sum per entry (``members``: position in the
-    kernel's group -> ``j``)."""
+    kernel's group -> ``j``).
+
+    Example:
+        >>> from firmc.ir import obs
+        >>> Scatter(obs("p"), obs("v"), 3, {0: 2}).size
+        3
+    """
 
     position: Node
     value: Node

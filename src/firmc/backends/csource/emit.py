@@ -253,12 +253,30 @@ class CFunction(Phased[Scope]):
         return self.invariant_table(n, h, scope, at) if h.depth < scope.depth else None
 
     def table_name(self, name: str, scope: Scope) -> str:
-        """The name a constant table is read by in ``scope`` (CUDA: its device copy in a kernel)."""
+        """The name a constant table is read by in ``scope`` (CUDA: its device copy in a kernel).
+
+        Example:
+            >>> from firmc.backends.csource.dialects import CPP
+            >>> f = CFunction(CPP, {})
+            >>> f.table_name("T0", f.root)
+            'T0'
+        """
         return name
 
     def invariant_table(self, n: Node, h: Scope, scope: Scope, at: str) -> str:
         """The read at ``at`` of the table of ``n``'s values, which are computed in ``h`` (enclosing ``scope``): an
-        array declared in ``h`` before the loop that leads here (placed by :meth:`flush`)."""
+        array declared in ``h`` before the loop that leads here (placed by :meth:`flush`).
+
+        Example:
+            >>> from firmc.ir import apply, obs, param
+            >>> from firmc.backends.csource.dialects import CPP
+            >>> f = CFunction(CPP, {"a": "p[0]", "b": "p[1]"})
+            >>> points = f.points({"k": "x[0][i1]"}, "n")
+            >>> f.invariant_table(apply("choose", obs("k"), param("a"), param("b")), f.root, points, "j")
+            'tab0[j]'
+            >>> f.flush(f.root)
+            ['const double tab0[] = {p[0], p[1]};']
+        """
         key = (id(h), n.args[1:])
         if key not in self._tables:
             ctype = _C_TYPE[n.type.dtype]
@@ -270,5 +288,12 @@ class CFunction(Phased[Scope]):
         return f"{self._tables[key][0]}[{at}]"
 
     def flush(self, scope: Scope) -> list[str]:
-        """The table declarations waiting for the next loop of ``scope`` (the caller places them before it)."""
+        """The table declarations waiting for the next loop of ``scope`` (the caller places them before it).
+
+        Example:
+            >>> from firmc.backends.csource.dialects import CPP
+            >>> f = CFunction(CPP, {})
+            >>> f.flush(f.root)
+            []
+        """
         return self._pending.pop(id(scope), [])

@@ -40,7 +40,13 @@ class CTables:
         self._tables: dict[tuple[str, tuple[str, ...]], tuple[str, list[Any]]] = {}
 
     def name(self, ctype: str, values: Sequence[Any]) -> str:
-        """The name of the constant array of ``values`` (C type ``double`` or ``bool``)."""
+        """The name of the constant array of ``values`` (C type ``double`` or ``bool``).
+
+        Example:
+            >>> t = CTables()
+            >>> t.name("double", [1.0, 2.0]), t.name("double", [1.0, 3.0])
+            ('T0', 'T1')
+        """
         vals = [bool(v) if ctype == "bool" else float(v) for v in values]
         key = (ctype, tuple(repr(v) for v in vals))
         if key not in self._tables:

@@ -190,7 +190,15 @@ class Lowering:
     def position(self, k_node: Node, k: ir.Value, n: int) -> ir.Value:
         """``choose``'s position for ``k`` among ``n`` values, as a double: the floor of k clamped to 0 .. n-1, NaN
         giving 0 -- compares and selects before any conversion (``fptosi`` of NaN or inf is poison), so the result
-        is always a finite integer."""
+        is always a finite integer.
+
+        Example:
+            >>> from firmc.ir import param
+            >>> m = ir.Module(); f = ir.Function(m, ir.FunctionType(F64, [F64]), "f")
+            >>> b = ir.IRBuilder(f.append_basic_block())
+            >>> str(Lowering(m, b, 1).position(param("k"), f.args[0], 5).type)
+            'double'
+        """
         b = self.b
         if k_node.type.dtype is DType.BOOL:
             k = b.uitofp(k, real_type(width_of(k)))
@@ -201,7 +209,14 @@ class Lowering:
 
     def gather(self, base: ir.Value, pos: ir.Value) -> ir.Value:
         """``base[pos]`` (doubles at a position computed by :meth:`position`): one load, or for a vector of positions
-        one ``llvm.masked.gather`` (a gather instruction with AVX2/AVX-512, lane by lane elsewhere)."""
+        one ``llvm.masked.gather`` (a gather instruction with AVX2/AVX-512, lane by lane elsewhere).
+
+        Example:
+            >>> m = ir.Module(); f = ir.Function(m, ir.FunctionType(F64, [PTR, real_type(4)]), "f")
+            >>> b = ir.IRBuilder(f.append_basic_block())
+            >>> str(Lowering(m, b, 4).gather(f.args[0], f.args[1]).type)
+            '<4 x double>'
+        """
         b = self.b
         if self.width == 1:
             return b.load(b.gep(base, [b.fptosi(pos, I64)], source_etype=F64), typ=F64)
@@ -216,7 +231,14 @@ class Lowering:
         return b.call(fn, [ptrs, ir.Constant(I32, 8), every, ir.Constant(vt, ir.Undefined)])
 
     def select_chain(self, pos: ir.Value, values: Sequence[ir.Value]) -> ir.Value:
-        """``values[pos]`` by a chain of selects (values that vary per event: computed anyway)."""
+        """``values[pos]`` by a chain of selects (values that vary per event: computed anyway).
+
+        Example:
+            >>> m = ir.Module(); f = ir.Function(m, ir.FunctionType(F64, [F64, F64, F64]), "f")
+            >>> b = ir.IRBuilder(f.append_basic_block())
+            >>> Lowering(m, b, 1).select_chain(f.args[0], f.args[1:]).opname
+            'select'
+        """
         out = values[0]
         for j, v in enumerate(values[1:], start=1):
             out = self.b.select(self.b.fcmp_ordered("==", pos, self.real(float(j))), v, out)

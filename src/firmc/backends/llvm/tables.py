@@ -122,7 +122,12 @@ def choose(f: LFunction, n: Node, scope: LScope) -> ir.Value:
 def root_table(f: LFunction, values: tuple[Node, ...], scope: LScope) -> ir.Value:
     """The base pointer of the table of function-body ``values``: in a kernel, from its environment
     (:meth:`~firmc.backends.llvm.emit.LFunction.unpack`); in the function body, an array filled before the
-    outermost loop around ``scope``."""
+    outermost loop around ``scope``.
+
+    Example:
+        >>> root_table.__name__
+        'root_table'
+    """
     if values in f.tables:
         return f.tables[values]
     s = scope
@@ -154,7 +159,12 @@ def store(b: ir.IRBuilder, base: ir.Value, at: int, items: Sequence[tuple[Node, 
 
 # -- the gradient of a table: one sum per entry, scattered (backends/scatter.py) ------------------------------
 def scatter_arrays(f: LFunction, s: Scatter) -> tuple[ir.Value, ir.Value]:
-    """The arrays of a :class:`Scatter`'s sums and compensations (on the stack), zeroed here (once per chunk)."""
+    """The arrays of a :class:`Scatter`'s sums and compensations (on the stack), zeroed here (once per chunk).
+
+    Example:
+        >>> scatter_arrays.__name__
+        'scatter_arrays'
+    """
     arrays = (f.alloca(F64, s.size), f.alloca(F64, s.size))
     name, i8, i1 = "llvm.memset.p0.i64", ir.IntType(8), ir.IntType(1)
     memset = f.gen.module.globals.get(name) or ir.Function(
@@ -165,7 +175,12 @@ def scatter_arrays(f: LFunction, s: Scatter) -> tuple[ir.Value, ir.Value]:
 
 
 def scatter(f: LFunction, s: Scatter, arrays: tuple[ir.Value, ir.Value], scope: LScope, w: ir.Value | None) -> None:
-    """Add the events in progress (lane by lane, in order) into their entries of a :class:`Scatter`'s arrays."""
+    """Add the events in progress (lane by lane, in order) into their entries of a :class:`Scatter`'s arrays.
+
+    Example:
+        >>> scatter.__name__
+        'scatter'
+    """
     b = f.b
     pos, v = f.ref(s.position, scope), f.ref(s.value, scope)
     if w is not None:
@@ -179,7 +194,12 @@ def scatter(f: LFunction, s: Scatter, arrays: tuple[ir.Value, ir.Value], scope: 
 
 
 def scattered_total(f: LFunction, arrays: tuple[ir.Value, ir.Value], j: int) -> ir.Value:
-    """The chunk's sum of entry ``j`` of a :class:`Scatter`."""
+    """The chunk's sum of entry ``j`` of a :class:`Scatter`.
+
+    Example:
+        >>> scattered_total.__name__
+        'scattered_total'
+    """
     b, at = f.b, ir.Constant(I64, j)
     return b.fadd(b.load(b.gep(arrays[0], [at], source_etype=F64), typ=F64),
                   b.load(b.gep(arrays[1], [at], source_etype=F64), typ=F64))

@@ -48,7 +48,12 @@ class ConstTables:
         self._names: dict[tuple[DType, tuple[str, ...]], str] = {}
 
     def name(self, values: Sequence[Any], dtype: DType) -> str:
-        """The name of the module constant holding ``values`` as ``dtype`` (declared on first use)."""
+        """The name of the module constant holding ``values`` as ``dtype`` (declared on first use).
+
+        Example:
+            >>> ConstTables().name([0.5, 1.5], DType.REAL)
+            '_T0'
+        """
         from .emit import literal
 
         key = (dtype, tuple(literal(_as(v, dtype)) for v in values))

@@ -27,14 +27,13 @@ Every value is checked against pyhf numpy (rtol 1e-10; gradients against jax's, 
 apart, each measurement repeats the call for >= 0.2 s, and all rows of one model and workload alternate round-robin
 (medians with min–max; ratios per round). The issue's goals are printed MET / MISSED / N/A; the exit status is 0.
 
-firmc's NLL and gradient are timed through ``Compiled.prepared_nll`` (what ``firmc.fit`` uses), its Hessian through
-``nll_hessian``. The analytic Hessian (and so ``firmc.fit.fit`` with ``hesse="analytic"``) and firmc's jax target on
-models above 100 parameters are compiled only with ``FIRMC_BENCH_FULL=1``: their JIT takes many minutes today;
-without it the firmc fit takes its errors from iminuit's numerical HESSE, and the fit goals read N/A.
+firmc's NLL, gradient and Hessian are timed through ``Compiled.prepared_nll`` (what ``firmc.fit`` uses; the Hessian
+is one Hessian-vector product per colour of its sparsity pattern, :mod:`firmc.hessian`). firmc's jax target (not
+jitted by ``prepared_nll``) is left out above 100 parameters unless ``FIRMC_BENCH_FULL=1``.
 
 Run: ``bash scripts/bench.sh histfactory`` (or ``.venv/bin/python benchmarks/histfactory.py [--quick] [--out FILE]``;
 ``--quick`` is a smoke run without the HESSE fits, which writes a report only when given --out). About 10 minutes on
-2 cores: firmc's llvm JIT of the synthetic model and the fits with numerical HESSE take most of it.
+2 cores: the fits with numerical HESSE take most of it.
 """
 
 from __future__ import annotations
@@ -296,31 +295,22 @@ def pyhf_impls(b: Bench) -> tuple[list[Impl], dict[str, Fn]]:
     return out, {**jitted, "model": jmodel, "data": jdata}
 
 
-BIG = 100  # parameters above which firmc's analytic Hessian and jax target are compiled only with FIRMC_BENCH_FULL=1
+BIG = 100  # parameters above which firmc's jax target is compiled only with FIRMC_BENCH_FULL=1
 FULL = os.environ.get("FIRMC_BENCH_FULL", "") == "1"
 
 
 def _big_why(b: Bench, what: str) -> str | None:
     if len(b.names) <= BIG or FULL:
         return None
-    return (f"not run: {what} for {len(b.names)} parameters is left out of the default run (its compile time; "
-            "FIRMC_BENCH_FULL=1 adds it)")
-
-
-def _hessian_why(b: Bench) -> str | None:
-    """The analytic Hessian is compiled only with FIRMC_BENCH_FULL=1: on the sbottom model (64 parameters, 2080
-    entries) its llvm JIT ran for more than 12 CPU minutes (in LLVM's instruction selection) in this session."""
-    if FULL:
-        return None
-    return (f"not run: the analytic Hessian ({len(b.names) * (len(b.names) + 1) // 2} entries) is left out of the "
-            "default run (llvm JIT > 12 min on sbottom; FIRMC_BENCH_FULL=1 adds it)")
+    return (f"not run: {what} for {len(b.names)} parameters is left out of the default run (its unjitted "
+            "evaluation; FIRMC_BENCH_FULL=1 adds it)")
 
 
 def firmc_impls(b: Bench) -> list[Impl]:  # noqa: PLR0915
-    """firmc llvm (all threads, 1 thread) and jax, entry ``nll`` of the workspace: NLL and NLL + gradient through
-    ``Compiled.prepared_nll`` (an array of the free parameters, one native call: what ``firmc.fit`` uses), the
-    Hessian through ``nll_hessian`` (dict interface); "not available" rows while the front-end or a target is
-    missing."""
+    """firmc llvm (all threads, 1 thread) and jax, entry ``nll`` of the workspace: NLL, NLL + gradient and the
+    Hessian through ``Compiled.prepared_nll`` (an array of the free parameters; one native call for the NLL and
+    its gradient, one per colour of the Hessian's pattern for the Hessian: what ``firmc.fit`` uses); "not
+    available" rows while the front-end or a target is missing."""
     labels = {"llvm-all": f"firmc llvm, all threads ({NCPU})", "llvm-1": "firmc llvm, 1 thread",
               "jax": "firmc jax"}
     try:
@@ -379,15 +369,13 @@ def firmc_impls(b: Bench) -> list[Impl]:  # noqa: PLR0915
             return full
 
         fns: dict[str, Fn] = {"value": lambda d, x, pr=prepared: pr.nll(x[0]),
-                              "grad": lambda d, x, pr=prepared: pr.nll_grad(x[0])}
-        absent = {}
-        if why := _hessian_why(b):
-            absent["hessian"] = why
-        else:
-            fns["hessian"] = lambda d, x, c=c: c.nll_hessian(d, x[1])
+                              "grad": lambda d, x, pr=prepared: pr.nll_grad(x[0]),
+                              "hessian": lambda d, x, pr=prepared: pr.hessian(x[0])}
+        absent: dict[str, str] = {}
         points = [(np.array([dp[n] for n in free]), dp) for dp in b.dict_points]
         out.append(Impl(key, label, "firmc", fns, points, {}, prepare=prep, absent=absent, as_grad=grad_order,
-                        as_hess=hess, note="NLL, NLL + grad: `prepared_nll`; Hessian: `nll_hessian`"))
+                        as_hess=hess, note=f"`prepared_nll`; Hessian: "
+                        f"{c.hessian_program().colouring.colours} Hessian-vector products"))
     return out
 
 
@@ -960,8 +948,7 @@ def roofit_fit(b: Bench, rf: RooFitModel, hesse: bool) -> Callable[[], tuple[flo
 
 def firmc_fit(b: Bench) -> tuple[str, Callable[[], tuple[float, float, float, str]], str | None]:
     """``firmc.fit.fit(c, {})`` on the llvm target (all threads) compiled for the rows above: MIGRAD with the
-    analytic gradient, errors from the analytic Hessian (``hesse="analytic"``); without FIRMC_BENCH_FULL=1 from
-    iminuit's numerical HESSE (``hesse="numerical"``)."""
+    analytic gradient and Hessian (Minuit2 gets both), errors from the analytic Hessian."""
     label = "`firmc.fit.fit`, llvm all threads (analytic gradient and Hessian; errors included)"
     got = b.__dict__.get("firmc_llvm")
     if got is None:
@@ -969,17 +956,12 @@ def firmc_fit(b: Bench) -> tuple[str, Callable[[], tuple[float, float, float, st
     from firmc.fit import fit
 
     c = got
-    hesse: Any = "analytic"
-    if _hessian_why(b):
-        hesse = "numerical"
-        label = ("`firmc.fit.fit`, llvm all threads, `hesse=\"numerical\"` (iminuit's HESSE on firmc's NLL: the "
-                 "analytic Hessian is left out of the default run)")
     poi = b.model.config.poi_name
     threads = importlib.import_module("firmc.backends.llvm").set_threads
 
     def run() -> tuple[float, float, float, str]:
         threads(None)
-        r = fit(c, {}, hesse=hesse)
+        r = fit(c, {}, hesse="analytic")
         if not r.valid:
             raise RuntimeError(f"firmc.fit.fit did not converge: {r}")
         p = np.array([r.values[n] for n in b.names])

@@ -1,10 +1,10 @@
 """The analytic Hessian of a compiled NLL from a few Hessian-vector products, on any target.
 
-A second program is derived from the compiled one: its NLL is the directional derivative
-``D(theta; v) = sum_q v_q dNLL/dtheta_q`` (the first program's analytic gradient, ``v`` new const parameters
-``@direction:<q>``), so the gradient the passes add to it is the Hessian-vector product ``H v``, reverse over
-reverse, sharing work with the value and gradient like any other program. It is emitted and loaded by the same
-back-end, and evaluated through its ``prepared_nll`` (one native call per product).
+A second program is derived from the compiled one: the directional derivative of its analytic gradient along
+``v`` (new const parameters ``@direction:<q>``), built by one forward-mode sweep over the gradient's graph
+(:func:`firmc.passes.derivative.tangents`: forward over reverse, the nodes of the value and gradient shared), is
+``H v``. It takes the gradient's place in the program, so the back-end's ``nll_grad`` returns the NLL and ``H v``
+in one native call through ``prepared_nll``, with the same emitter and ABI as any program.
 
 The Hessian's sparsity pattern comes from the IR (:mod:`firmc.passes.sparsity`); its colouring gives the
 directions: as many products as colours (12 for a 500-bin, 511-parameter HistFactory model, the dense Hessian
@@ -29,10 +29,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .backends import Program, get_backend
-from .ir import Parameter, apply, leaves, param
+from .ir import Parameter, const, leaves, param
 from .passes.context import Context
+from .passes.derivative import tangents
+from .passes.fold import fold
 from .passes.gradient import gradient_key
-from .passes.pipeline import optimize_outputs
 from .passes.sparsity import Colouring, colouring, hessian_pattern
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ class HessianProgram:
         'prepare'
     """
 
-    compiled: Compiled  # NLL: sum_q v_q dNLL/dq; its gradient: H v
+    compiled: Compiled  # its nll_grad gives the NLL and H v
     colouring: Colouring
     free: tuple[str, ...]
 
@@ -112,12 +113,16 @@ def hessian_program(c: Compiled) -> HessianProgram:
 
     prog = c.program
     free = c.free_parameters
-    terms = [param(direction_name(q)) * prog.outputs[gradient_key("nll", q)] for q in free]
-    directional = apply("add", *terms) if len(terms) > 1 else terms[0]
+    grads = [prog.outputs[gradient_key("nll", q)] for q in free]
+    seeds = {q: param(direction_name(q)) for q in free}
+    t = tangents(grads, seeds)  # forward over reverse: one sweep over the gradient graph for any direction
+    products = [t[id(g)] or const(0.0) for g in grads]
     defaults: dict[str, Parameter] = dict(prog.defaults)
     defaults.update({direction_name(q): Parameter(direction_name(q), 0.0, const=True) for q in free})
-    ctx = Context(optimize=c.optimize, parameters=defaults, differentiate=("nll",), wrt=free)
-    outputs = optimize_outputs({"value": prog.outputs["value"], "nll": directional}, ctx)
+    ctx = Context(optimize=c.optimize, parameters=defaults)
+    # the products take the place of the gradient in the program (nll_grad gives them): one native call each
+    roots = [prog.outputs["value"], prog.outputs["nll"], *fold(products, ctx)]
+    outputs = dict(zip(["value", "nll", *(gradient_key("nll", q) for q in free)], roots, strict=True))
     params = tuple(sorted(leaves(list(outputs.values()), "param")))
     derived = Program(prog.name, outputs, prog.observables, params, prog.datasets, prog.header,
                       {p: defaults[p] for p in params}, prog.kind, prog.source)

@@ -20,7 +20,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ..errors import FirmError, UnsupportedFeature
 from ..ir import Node, apply, const, walk
@@ -28,6 +28,7 @@ from ..ir.types import DType
 from .normalise import normalizer
 
 Tangent = Node | None  # None: identically zero
+Seeds = str | Mapping[str, Node]  # a variable (tangent 1), or the tangents of several leaves (a direction)
 
 
 def _is_const(n: Node, value: float) -> bool:
@@ -50,10 +51,18 @@ def _sum(terms: list[Node]) -> Tangent:
     return apply("add", *terms) if len(terms) > 1 else terms[0]
 
 
-def _leaf(n: Node, var: str) -> Tangent:
-    if n.op in ("param", "obs") and n.attr("name") == var:
-        return const(1.0)
+def _seeded(var: Seeds) -> Mapping[str, Node]:
+    return {var: const(1.0)} if isinstance(var, str) else var
+
+
+def _leaf(n: Node, var: Mapping[str, Node]) -> Tangent:
+    if n.op in ("param", "obs"):
+        return var.get(n.attr("name"))
     return None
+
+
+def _any_in(var: Mapping[str, Node], names: object) -> bool:
+    return any(v in var for v in names)  # type: ignore[attr-defined]
 
 
 def _chain(n: Node, tangents: list[Tangent]) -> Tangent:
@@ -74,22 +83,22 @@ def _chain(n: Node, tangents: list[Tangent]) -> Tangent:
     return _sum(terms)
 
 
-def _integral(n: Node, tangents: list[Tangent], var: str) -> Tangent:
+def _integral(n: Node, tangents: list[Tangent], var: Mapping[str, Node]) -> Tangent:
     if any(t is not None for t in tangents[1:]):
-        raise FirmError(f"cannot differentiate an integral whose bounds depend on '{var}'")
+        raise FirmError(f"cannot differentiate an integral whose bounds depend on '{', '.join(var)}'")
     tf = tangents[0]
-    if tf is None or var in n.attr("vars"):
+    if tf is None or _any_in(var, n.attr("vars")):
         return None
     return apply("integral", tf, *n.args[1:], vars=n.attr("vars"))
 
 
-def _normalize(n: Node, tangents: list[Tangent], var: str) -> Tangent:
+def _normalize(n: Node, tangents: list[Tangent], var: Mapping[str, Node]) -> Tangent:
     f = n.args[0]
     tf = tangents[0]
     if not f.free:  # normalised over nothing: f itself
         return tf
     z = normalizer(n)
-    if var in f.free:  # var is integrated over: Z does not depend on it
+    if _any_in(var, f.free):  # var is integrated over: Z does not depend on it
         return None if tf is None else tf / z
     tz = derivative_or_none(z, var)
     if tz is None:
@@ -98,24 +107,31 @@ def _normalize(n: Node, tangents: list[Tangent], var: str) -> Tangent:
     return num / (z * z)
 
 
-def _datasum(n: Node, tangents: list[Tangent], var: str) -> Tangent:
+def _datasum(n: Node, tangents: list[Tangent], var: Mapping[str, Node]) -> Tangent:
     tf = tangents[0]
-    if tf is None or var in n.attr("binds"):
+    if tf is None or _any_in(var, n.attr("binds")):
         return None
     return Node.make("datasum", (tf,), n.attrs)
 
 
-def tangents(root: Node | Sequence[Node], var: str) -> dict[int, Tangent]:
+def tangents(root: Node | Sequence[Node], var: Seeds) -> dict[int, Tangent]:
     """d(node)/d(var) for every node under ``root`` (one node or several; keyed by ``id``), None where
-    identically zero.
+    identically zero. ``var`` is a variable name, or a mapping from leaf names to their tangents (the
+    directional derivative along them: a Jacobian-vector product).
 
     Example:
         >>> from firmc.ir import param
-        >>> a = param("a")
+        >>> from firmc.interp import evaluate
+        >>> a, b = param("a"), param("b")
         >>> t = tangents(a * 3.0, "a")
         >>> t[id(a)].attr("value")
         1.0
+        >>> e = a * b
+        >>> d = tangents(e, {"a": param("u"), "b": param("v")})[id(e)]   # u b + a v
+        >>> float(evaluate([d], {"a": 2.0, "b": 3.0, "u": 1.0, "v": 10.0})[0])
+        23.0
     """
+    var = _seeded(var)
     out: dict[int, Tangent] = {}
     for n in walk([root] if isinstance(root, Node) else list(root)):
         if not n.args:
@@ -135,7 +151,7 @@ def tangents(root: Node | Sequence[Node], var: str) -> dict[int, Tangent]:
     return out
 
 
-def derivative_or_none(root: Node, var: str) -> Tangent:
+def derivative_or_none(root: Node, var: Seeds) -> Tangent:
     """d(root)/d(var), or None when it is identically zero.
 
     Example:

@@ -237,7 +237,8 @@ class Colouring:
         return int(self.directions.shape[0])
 
     def assemble(self, products: np.ndarray) -> np.ndarray:
-        """The Hessian from ``products[:, c] = H @ directions[c]``.
+        """The Hessian from ``products[:, c] = H @ directions[c]`` (exactly symmetric: the upper triangle's entries
+        mirrored).
 
         Example:
             >>> h = np.array([[2.0, 1.0], [1.0, 3.0]])
@@ -248,7 +249,8 @@ class Colouring:
         n = self.directions.shape[1]
         out = np.zeros((n, n))
         out[self.rows, self.cols] = products[self.source_rows, self.source_colours]
-        return out
+        upper = np.triu(out)
+        return upper + np.triu(out, 1).T
 
 
 def _greedy(rows: Sequence[int], lists: Sequence[list[int]], dense: set[int]) -> dict[int, int]:

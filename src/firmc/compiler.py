@@ -31,6 +31,7 @@ from .passes.bind import bind_observables
 from .passes.context import Context
 from .passes.gradient import gradient_key
 from .passes.pipeline import optimize_outputs
+from .passes.unroll import unroll
 
 
 def default_entry(m: Module) -> str:
@@ -372,7 +373,10 @@ def _optimized_outputs(module: Module, e: Entry, domains: Mapping[str, tuple[flo
     if e.expected is not None:
         roots["expected"] = e.expected
     keys = list(roots)
-    bound = dict(zip(keys, bind_observables([roots[k] for k in keys], domains), strict=True))
+    bound_roots = bind_observables([roots[k] for k in keys], domains)
+    if optimize >= 1:  # sums over a few embedded events as straight-line code
+        bound_roots = unroll(bound_roots, module.datasets)
+    bound = dict(zip(keys, bound_roots, strict=True))
     nll = nll_expression(e, bound["value"], bound.get("expected"), list(domains))
     if nll is not None:
         bound["nll"] = nll

@@ -74,18 +74,12 @@ def fit(compiled: Compiled, data: Mapping[str, Any], params: Mapping[str, float]
                 FirmError(f"parameter '{k}' is const in the model: it is fixed already")
     t0 = time.perf_counter()
     analytic = c.has_hess and hesse in (True, "analytic")
-    with warnings.catch_warnings():  # "hessian overrides g2": not where the Hessian is not positive definite
-        warnings.simplefilter("ignore", IMinuitWarning)
-        m = Minuit(c, *c.start, grad=c.grad if c.has_grad else False, hessian=c.hess if analytic else False,
-                   g2=c.hess_diagonal if analytic else False)
-    m.strategy = strategy
-    if tol is not None:
-        m.tol = tol
-    for k, lim in (limits or {}).items():
-        m.limits[k] = lim
-    for k in fixed:
-        m.fixed[k] = True
-    m.migrad(ncall=ncall)
+    m = _migrad(Minuit, IMinuitWarning, c, c.start, analytic, strategy, tol, limits, fixed, ncall)
+    if analytic and not m.valid:
+        # Minuit2 with the external Hessian can stall where parameters sit at their limits (the limits' transform
+        # is singular there: the ATLAS sbottom likelihood, EDM 0.7 after 18 Hessians); MIGRAD again without it,
+        # from where it stopped
+        m = _migrad(Minuit, IMinuitWarning, c, tuple(m.values), False, strategy, tol, limits, fixed, ncall)
     floating = tuple(k for k in c.names if not m.fixed[k])
     cov, source = _covariance(m, c, floating, hesse)
     seconds = time.perf_counter() - t0
@@ -95,6 +89,25 @@ def fit(compiled: Compiled, data: Mapping[str, Any], params: Mapping[str, float]
     posdef = bool(np.all(np.isfinite(cov))) and _positive_definite(cov)
     return FitResult(values, errors, cov, floating, float(m.fval), bool(m.valid) and posdef, float(m.fmin.edm),
                      int(m.nfcn), int(m.ngrad), seconds, source, int(m.nhessian) + (source == "analytic"), m)
+
+
+def _migrad(minuit: Any, warning: Any, c: Cost, start: tuple[float, ...], analytic: bool, strategy: int,
+            tol: float | None, limits: Mapping[str, tuple[float, float]] | None, fixed: Collection[str],
+            ncall: int | None) -> Any:
+    """One MIGRAD from ``start`` (given the analytic Hessian when ``analytic``)."""
+    with warnings.catch_warnings():  # "hessian overrides g2": not where the Hessian is not positive definite
+        warnings.simplefilter("ignore", warning)
+        m = minuit(c, *start, grad=c.grad if c.has_grad else False, hessian=c.hess if analytic else False,
+                   g2=c.hess_diagonal if analytic else False)
+    m.strategy = strategy
+    if tol is not None:
+        m.tol = tol
+    for k, lim in (limits or {}).items():
+        m.limits[k] = lim
+    for k in fixed:
+        m.fixed[k] = True
+    m.migrad(ncall=ncall)
+    return m
 
 
 def _covariance(m: Any, c: Cost, floating: tuple[str, ...], hesse: Hesse) -> tuple[np.ndarray, str]:

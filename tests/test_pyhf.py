@@ -309,3 +309,58 @@ def test_json_patch_operations() -> None:
 def test_options_are_checked() -> None:
     with pytest.raises(firmc.FirmError, match="normsys interpolation must be one of code1, code4"):
         Options(normsys="code0")
+
+
+# ------------------------------------------------------------------------------------ the analytic Hessian
+def binned_workspace(nbins: int = 20, channels: int = 2) -> dict[str, Any]:
+    """Channels of ``nbins`` bins (more than firmc unrolls: the likelihood is a loop over the bins) with a signal
+    (normfactor) and two backgrounds (normsys, histosys, staterror per channel, shapesys on one)."""
+    rng = np.random.default_rng(11)
+    chans, obs = [], []
+    for ci in range(channels):
+        samples = []
+        for sname in ("sig", "bkg0", "bkg1"):
+            nom = rng.uniform(5.0, 50.0, nbins)
+            mods: list[dict[str, Any]] = [{"name": f"stat_c{ci}", "type": "staterror",
+                                           "data": list(nom * rng.uniform(0.02, 0.1, nbins))}]
+            if sname == "sig":
+                mods.append({"name": "mu", "type": "normfactor", "data": None})
+            else:
+                mods.append({"name": f"n_{sname}", "type": "normsys", "data": {"hi": 1.1, "lo": 0.92}})
+                hi, lo = nom * rng.uniform(1.0, 1.1, nbins), nom * rng.uniform(0.9, 1.0, nbins)
+                mods.append({"name": "shape", "type": "histosys", "data": {"hi_data": list(hi), "lo_data": list(lo)}})
+            if sname == "bkg1" and ci == 0:
+                mods.append({"name": "ss", "type": "shapesys", "data": list(nom * rng.uniform(0.05, 0.2, nbins))})
+            samples.append({"name": sname, "data": list(nom), "modifiers": mods})
+        chans.append({"name": f"c{ci}", "samples": samples})
+        obs.append({"name": f"c{ci}", "data": [float(v) for v in rng.poisson(60.0, nbins)]})
+    return {"version": "1.0.0", "channels": chans, "observations": obs,
+            "measurements": [{"name": "m", "config": {"poi": "mu", "parameters": []}}]}
+
+
+@pytest.mark.parametrize("target", ["interp", target_param("numpy"), target_param("llvm")])
+def test_sparse_hessian_equals_pyhf_jax(target: str) -> None:
+    """The Hessian from coloured Hessian-vector products equals ``jax.hessian`` of pyhf's jax logpdf, and its
+    pattern (read from the IR, per bin) needs far fewer products than parameters."""
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import pyhf
+
+    doc = binned_workspace()
+    m = load_pyhf(copy.deepcopy(doc))
+    c = firmc.compile(m, target, "nll")
+    pyhf.set_backend("jax")
+    try:
+        ws = pyhf.Workspace(copy.deepcopy(doc))
+        model = ws.model()
+        data = jax.numpy.asarray(ws.data(model))
+        names = model.config.par_names
+        p = np.array(points(model, 1, seed=4)[-1])
+        want = np.asarray(jax.hessian(lambda q: -model.logpdf(q, data)[0])(jax.numpy.asarray(p)))
+    finally:
+        pyhf.set_backend("numpy")
+    index = [names.index(q) for q in c.free_parameters]
+    got = c.nll_hessian({}, dict(zip(names, p.tolist(), strict=True)))
+    np.testing.assert_allclose(got, want[np.ix_(index, index)], rtol=1e-9, atol=1e-9 * np.abs(want).max())
+    colours = c.hessian_program().colouring.colours
+    assert len(index) == 64 and colours <= 6, colours  # the 60 bin gammas share colours

@@ -946,14 +946,17 @@ def roofit_fit(b: Bench, rf: RooFitModel, hesse: bool) -> Callable[[], tuple[flo
     return run
 
 
-def firmc_fit(b: Bench) -> tuple[str, Callable[[], tuple[float, float, float, str]], str | None]:
-    """``firmc.fit.fit(c, {})`` on the llvm target (all threads) compiled for the rows above: MIGRAD with the
-    analytic gradient and Hessian (Minuit2 gets both), errors from the analytic Hessian."""
-    label = "`firmc.fit.fit`, llvm all threads (analytic gradient and Hessian; errors included)"
+def firmc_fit(b: Bench, newton: bool) -> tuple[str, Callable[[], tuple[float, float, float, str]], str | None]:
+    """firmc's MLE with errors on the llvm target (all threads) compiled for the rows above: ``newton_fit`` (Newton
+    steps on the analytic gradient and Hessian, errors from the Hessian) or ``fit`` (MIGRAD, given the analytic
+    gradient and Hessian; errors from the analytic Hessian)."""
+    label = ("`firmc.fit.newton_fit`, llvm all threads (Newton steps on the analytic gradient and Hessian; errors "
+             "included)" if newton else
+             "`firmc.fit.fit`, llvm all threads (MIGRAD with the analytic gradient and Hessian; errors included)")
     got = b.__dict__.get("firmc_llvm")
     if got is None:
         return label, (lambda: (0.0, 0.0, 0.0, "")), b.__dict__.get("firmc_why", "not available")
-    from firmc.fit import fit
+    from firmc.fit import fit, newton_fit
 
     c = got
     poi = b.model.config.poi_name
@@ -961,9 +964,9 @@ def firmc_fit(b: Bench) -> tuple[str, Callable[[], tuple[float, float, float, st
 
     def run() -> tuple[float, float, float, str]:
         threads(None)
-        r = fit(c, {}, hesse="analytic")
+        r = newton_fit(c, {}) if newton else fit(c, {}, hesse="analytic")
         if not r.valid:
-            raise RuntimeError(f"firmc.fit.fit did not converge: {r}")
+            raise RuntimeError(f"firmc did not converge: {r}")
         p = np.array([r.values[n] for n in b.names])
         set_backend("numpy")
         err = r.errors[poi]
@@ -978,8 +981,7 @@ def fits(b: Bench, rf: RooFitModel | None, rf_why: str, quick: bool) -> list[Fit
     same tool compiles), then round-robin; HESSE fits once on the synthetic model (they take tens of seconds)."""
     big = b.key == "synthetic"
     n_fast, n_hesse = (1, 0) if quick else ((3, 1) if big else (5, 3))
-    label, run, why = firmc_fit(b)
-    out = [Fit(label, run, n_fast, False, why)]
+    out = [Fit(label, run, n_fast, False, why) for label, run, why in (firmc_fit(b, True), firmc_fit(b, False))]
     out.append(Fit("pyhf jax `jit(nll)` + `jit(value_and_grad)` + iminuit: MIGRAD strategy 0 only (the anchor's "
                    "fit)", pyhf_jax_migrad(b), n_fast, False))
     out.append(Fit("pyhf jax + minuit (`mle.fit`, `return_uncertainties=True`; pyhf's minuit optimizer always runs "
@@ -1137,7 +1139,7 @@ def goals(r: Result) -> list[tuple[str, str, bool | None]]:
         else:
             t = statistics.median(llvm.times[q])
             out.append((name, fmt_t(t), t * 1e6 <= GOALS[key]))
-    firmc_f = next((f for f in r.fits if f.label.startswith("`firmc.fit.fit`")), None)
+    firmc_f = next((f for f in r.fits if f.label.startswith("`firmc.fit.newton_fit`")), None)
     pyhf_jax = next((f for f in r.fits if f.label.startswith("pyhf jax `jit(nll)`")), None)
     hesse = [f for f in r.fits if f.hesse and f.times]
     fast_hesse = min(hesse, key=lambda f: statistics.median(f.times)) if hesse else None

@@ -154,7 +154,7 @@ def test_load_dispatches_files() -> None:
 def test_mle_reaches_pyhf_best_fit(name: str) -> None:
     pyhf = pytest.importorskip("pyhf")
     pytest.importorskip("iminuit")
-    from firmc.fit import fit
+    from firmc.fit import fit, newton_fit
 
     model, data = pyhf_model(json.loads(corpus_doc(name)))
     pyhf.set_backend("numpy", pyhf.optimize.minuit_optimizer(tolerance=1e-6))
@@ -163,9 +163,13 @@ def test_mle_reaches_pyhf_best_fit(name: str) -> None:
     finally:
         pyhf.set_backend("numpy", pyhf.optimize.scipy_optimizer())
     target = "llvm" if "llvm" in available_targets() else "interp"
-    r = fit(compiled(name, target, "nll"), {}, hesse=False, tol=1e-6)
+    c = compiled(name, target, "nll")
+    r = fit(c, {}, hesse=False, tol=1e-6)
     assert r.valid
     assert r.nll == pytest.approx(float(twice_nll) / 2, abs=1e-6)  # pyhf returns -2 log L
+    newton = newton_fit(c, {})  # Newton steps on the analytic Hessian, the default EDM 1e-6
+    assert newton.valid and newton.hesse == "analytic"
+    assert newton.nll == pytest.approx(float(twice_nll) / 2, abs=1e-6)
 
 
 # ------------------------------------------------------------------------------------ random workspaces

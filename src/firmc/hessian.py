@@ -78,8 +78,9 @@ class HessianProgram:
         for v in self.colouring.directions:
             fixed = {**(params or {}), **{direction_name(q): float(x) for q, x in zip(self.free, v, strict=True)}}
             products.append(self.compiled.prepared_nll(data, fixed, weights))
+        position = {q: i for i, q in enumerate(self.free)}
         order = self.compiled.free_parameters  # the free parameters the products depend on (a subset)
-        return PreparedHessian(products, self.colouring, np.array([self.free.index(q) for q in order], dtype=np.intp))
+        return PreparedHessian(products, self.colouring, np.array([position[q] for q in order], dtype=np.intp))
 
 
 class PreparedHessian:

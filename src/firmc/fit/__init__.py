@@ -17,8 +17,9 @@ Example:
 
 from .cost import Cost, cost
 from .minuit import fit
+from .newton import newton_fit
 from .optimize import minimize
 from .result import FitResult
 from .roofit import roofit_fit
 
-__all__ = ["Cost", "FitResult", "cost", "fit", "minimize", "roofit_fit"]
+__all__ = ["Cost", "FitResult", "cost", "fit", "minimize", "newton_fit", "roofit_fit"]

@@ -129,7 +129,8 @@ class PreparedNll:
             raise ValueError("the free parameters must be the program's non-const ones, in its order")
         self.runner, self.names = runner, tuple(free)
         self.p = np.ascontiguousarray([float(inputs[q]) for q in prog.parameters], dtype=float)
-        self.index = np.array([prog.parameters.index(q) for q in free], dtype=np.intp)
+        position = {q: i for i, q in enumerate(prog.parameters)}
+        self.index = np.array([position[q] for q in free], dtype=np.intp)
         cols = [np.ascontiguousarray(np.atleast_1d(np.asarray(inputs[o], dtype=float))) for o in prog.observables]
         n = int(np.broadcast(*cols).size) if cols else 1
         cols = [np.ascontiguousarray(np.broadcast_to(c, (n,))) for c in cols]

@@ -94,9 +94,12 @@ class Phased(Generic[S]):
             stack.extend((a, False) for a in reversed(self.args_of(n)) if a not in seen)
         return order
 
-    def reads(self, starts: Sequence[Node], inner: S, scope: S) -> set[Node]:
+    def reads(self, starts: Sequence[Node], inner: S, scope: S,
+              instead: Callable[[Node, S, S], list[tuple[Node, S]] | None] | None = None) -> set[Node]:
         """Nodes homed in ``scope`` that ``starts`` (evaluated in ``inner``, nested in ``scope``) read; the body of
-        a reduction nested in between is read in the scope it opens (where its own variables are bound)."""
+        a reduction nested in between is read in the scope it opens (where its own variables are bound).
+        ``instead(node, at, home)``, where it returns a list, replaces what a node nested deeper than ``scope``
+        leads to (the llvm target reads a table's index, not its entries, through it)."""
         out: set[Node] = set()
         stack: list[tuple[Node, S]] = [(n, inner) for n in starts]
         seen: set[tuple[Node, int]] = set()
@@ -109,18 +112,18 @@ class Phased(Generic[S]):
             if h is scope:
                 out.add(n)
             elif h.depth > scope.depth:
-                if n.op in STRUCTURAL:
+                other = instead(n, at, h) if instead is not None else None
+                if other is not None:
+                    stack.extend(other)
+                elif n.op in STRUCTURAL:
                     stack.append((n.args[0], self.child(n, h)))
                 else:
                     stack.extend((a, at) for a in self.args_of(n))
         return out
 
-    def needs(self, d: Node, scope: S) -> set[Node]:
-        """Nodes homed in ``scope`` that the body of the reduction ``d`` reads."""
-        return self.reads([d.args[0]], self.child(d, scope), scope)
-
     def needs_of(self, ds: Sequence[Node], scope: S) -> dict[Node, set[Node]]:
-        """:meth:`needs` of many reductions at once: what each node of their bodies reads is a bitset over the
+        """What the bodies of the reductions ``ds`` read in ``scope`` (:meth:`reads` of each body, in the scope
+        it opens), for many reductions at once: what each node of their bodies reads is a bitset over the
         nodes homed in ``scope``, computed once per (node, scope it is read in), so reductions that share their
         bodies' nodes (the components of a gradient) share the walk (hundreds of sums over one body were
         quadratic).

@@ -34,7 +34,7 @@ from llvmlite import ir
 from ...ir import Node
 from ...ir.types import DType
 from ..scatter import Scatter
-from ..schedule import STRUCTURAL, post_order
+from ..schedule import post_order
 from .ops import F64, I64
 
 if TYPE_CHECKING:
@@ -64,26 +64,15 @@ def environment(f: LFunction, bodies: Sequence[Node], inner: LScope) -> Env:
         >>> environment.__name__
         'environment'
     """
-    values: set[Node] = set()
     tables: dict[tuple[Node, ...], Node] = {}
-    stack: list[tuple[Node, LScope]] = [(n, inner) for n in bodies]
-    seen: set[tuple[Node, int]] = set()
-    while stack:
-        n, at = stack.pop()
-        if (n, id(at)) in seen:
-            continue
-        seen.add((n, id(at)))
-        h = f.home(n, at)
-        if h is f.root:
-            if f.args_of(n):
-                values.add(n)
-        elif n.op in STRUCTURAL:
-            stack.append((n.args[0], f.child(n, h)))
-        elif n.op == "choose" and not f.constants.foldable(n) and _table_of_root(f, n, h):
+
+    def table(n: Node, at: LScope, h: LScope) -> list[tuple[Node, LScope]] | None:
+        if n.op == "choose" and not f.constants.foldable(n) and _table_of_root(f, n, h):
             tables.setdefault(n.args[1:], n)
-            stack.append((n.args[0], at))
-        else:
-            stack.extend((a, at) for a in f.args_of(n))
+            return [(n.args[0], at)]  # the entries are read as the table, the index as itself
+        return None
+
+    values = {n for n in f.reads(list(bodies), inner, f.root, table) if f.args_of(n)}
     order = post_order(bodies)
     by_order: list[Node] = sorted(values, key=order)
     return [*by_order, *(t for t, _ in sorted(tables.items(), key=lambda item: order(item[1])))]

@@ -25,7 +25,7 @@ import firmc
 from firmc.passes.cost import OpCounts, op_counts
 
 sys.path.insert(0, str(Path(__file__).parent))
-from models import gaussian_mixture  # noqa: E402
+from models import gaussian_mixture
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"

@@ -102,6 +102,9 @@ class Compiled:
         out: dict[str, Any] = {}
         for name in self.program.parameters:
             v = given.get(name, self.parameters[name].value if name in self.parameters else math.nan)
+            if type(v) is float and not math.isnan(v):  # the common case, without np.ndim (fitters pass 1000s)
+                out[name] = v
+                continue
             try:
                 if np.ndim(v) != 0:
                     raise EvaluationError(f"parameter '{name}' must be a single number")
@@ -251,9 +254,7 @@ class Compiled:
             True
         """
         c = self if self.derivatives >= 1 else self.with_derivatives(1)
-        inputs = c._nll_inputs(data, params, weights)
-        make = getattr(c.evaluator, "prepared_nll", None)
-        inner = make(inputs, c.free_parameters) if make is not None else _PreparedNll(c, inputs)
+        inner = c.prepared_inputs(c._nll_inputs(data, params, weights))
         prepared_hessian: list[PreparedHessian] = []  # on the first call
 
         def hessian(x: np.ndarray) -> np.ndarray:
@@ -262,6 +263,20 @@ class Compiled:
             return prepared_hessian[0](x)
 
         return Prepared(c.free_parameters, inner.nll, inner.nll_grad, hessian)
+
+    def prepared_inputs(self, inputs: Mapping[str, Any]) -> Any:
+        """The target's prepared NLL (``nll(x)``, ``nll_grad(x)`` over :attr:`free_parameters`) of inputs already
+        completed and checked by :meth:`inputs` (what :meth:`prepared_nll` and the Hessian's products build on).
+
+        Example:
+            >>> import numpy as np, firmc
+            >>> f = firmc.compile(firmc.load("examples/gauss_exp.hs3.json"), "interp", entry="model")
+            >>> p = f.prepared_inputs(f.inputs({"x": np.array([0.5, 1.0])}))
+            >>> round(p.nll(np.array([0.25, 0.35, 0.9, 1.6])), 6) == round(f.nll({"x": np.array([0.5, 1.0])}), 6)
+            True
+        """
+        make = getattr(self.evaluator, "prepared_nll", None)
+        return make(inputs, self.free_parameters) if make is not None else _PreparedNll(self, inputs)
 
     def require_gradient(self) -> None:
         """Raise UnsupportedFeature, with the reason, when this program has no analytic gradient.

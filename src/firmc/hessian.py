@@ -74,10 +74,12 @@ class HessianProgram:
             >>> HessianProgram.prepare.__doc__.split(" as")[0]
             'The Hessian of fixed data'
         """
+        c = self.compiled
+        inputs = c._nll_inputs(data, params, weights)  # checked and converted once, for every colour
+        names = [direction_name(q) for q in self.free]
         products = []
         for v in self.colouring.directions:
-            fixed = {**(params or {}), **{direction_name(q): float(x) for q, x in zip(self.free, v, strict=True)}}
-            products.append(self.compiled.prepared_nll(data, fixed, weights))
+            products.append(c.prepared_inputs({**inputs, **dict(zip(names, v.tolist(), strict=True))}))
         position = {q: i for i, q in enumerate(self.free)}
         order = self.compiled.free_parameters  # the free parameters the products depend on (a subset)
         return PreparedHessian(products, self.colouring, np.array([position[q] for q in order], dtype=np.intp))

@@ -276,7 +276,7 @@ class Compiled:
             True
         """
         make = getattr(self.evaluator, "prepared_nll", None)
-        return make(inputs, self.free_parameters) if make is not None else _PreparedNll(self, inputs)
+        return make(inputs, self.free_parameters) if make is not None else _PreparedNll(self, dict(inputs))
 
     def require_gradient(self) -> None:
         """Raise UnsupportedFeature, with the reason, when this program has no analytic gradient.

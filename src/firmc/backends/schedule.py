@@ -115,11 +115,14 @@ class Phased(Generic[S]):
                 other = instead(n, at, h) if instead is not None else None
                 if other is not None:
                     stack.extend(other)
-                elif n.op in STRUCTURAL:
-                    stack.append((n.args[0], self.child(n, h)))
                 else:
-                    stack.extend((a, at) for a in self.args_of(n))
+                    stack.extend(self._below(n, at, h))
         return out
+
+    def _below(self, n: Node, at: S, home: S) -> list[tuple[Node, S]]:
+        """What ``n`` (read in ``at``, homed in ``home``) leads to: a reduction's body in the scope it opens, else
+        its arguments in ``at``."""
+        return [(n.args[0], self.child(n, home))] if n.op in STRUCTURAL else [(a, at) for a in self.args_of(n)]
 
     def needs_of(self, ds: Sequence[Node], scope: S) -> dict[Node, set[Node]]:
         """What the bodies of the reductions ``ds`` read in ``scope`` (:meth:`reads` of each body, in the scope
@@ -153,7 +156,7 @@ class Phased(Generic[S]):
                 if h.depth <= scope.depth:
                     bits[key] = 0
                     continue
-                below = [(n.args[0], self.child(n, h))] if n.op in STRUCTURAL else [(a, at) for a in self.args_of(n)]
+                below = self._below(n, at, h)
                 if expanded:
                     total = 0
                     for a, sc in below:

@@ -133,6 +133,23 @@ def test_no_closed_form_returns_none_within_budget() -> None:
     assert time.perf_counter() - again < 0.05
 
 
+def test_a_budget_running_out_leaves_sympy_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SymPy fills its Meijer-G table on first use and never again while it is non-empty: a budget running out
+    during that first use left it partial, and every later Gaussian in the process had no closed form (CI, after
+    a doctest with a 0.05 s budget). The table is built before any budget starts."""
+    from sympy.integrals import meijerint
+
+    complete: dict[Any, Any] = {}
+    meijerint._create_lookup_table(complete)
+    monkeypatch.setattr(meijerint, "_lookup_table", None)
+    x = obs("x")
+    tiny = Context(parameters=POSITIVE, sympy_budget_s=1e-4)
+    assert sympy_integral(apply("exp", -((x - M) * (x - M)) / (2.0 * S * S)), "x", -INF, INF, tiny) is None
+    assert meijerint._lookup_table is not None and meijerint._lookup_table.keys() == complete.keys()
+    z = sympy_integral(apply("exp", -((x - M) * (x - M)) / (2.0 * S * S)), "x", -INF, INF, _generous())
+    assert z is not None and _value(z, m=0.7, s=1.9) == pytest.approx(math.sqrt(2.0 * math.pi) * 1.9, rel=1e-14)
+
+
 def test_no_closed_form_for_a_logistic_with_a_linear_term() -> None:
     x = obs("x", 0.0, 1.0)
     ctx = Context(sympy_budget_s=0.5)

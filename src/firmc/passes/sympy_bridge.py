@@ -563,14 +563,20 @@ def describe(n: Node, width: int = 60) -> str:
     return text if not stack and len(text) <= width else text[: width - 3] + "..."
 
 
-@functools.cache
 def warm_up() -> None:
-    """Pay SymPy's one-time costs (it imports modules lazily on first arithmetic, 0.05-0.25 s) once per process,
-    outside any SymPy budget, so that budgets measure the work on sub-expressions.
+    """Pay SymPy's one-time costs (it imports modules lazily on first arithmetic, 0.05-0.25 s, and builds its
+    Meijer-G table on the first definite integral) outside any SymPy budget, so that budgets measure the work on
+    sub-expressions and a budget running out never leaves SymPy half initialised.
 
     Example:
         >>> warm_up()
     """
+    _first_arithmetic()
+    _fill_meijerg_table()
+
+
+@functools.cache
+def _first_arithmetic() -> None:
     x, a = obs("%x", 0.0, 1.0), param("%a")
     e = apply("select", apply("gt", x, a), apply("exp", -(x - a) / a) * apply("erf", x) / (x * x - a * a),
               apply("sin", x) ** const(2.0))
@@ -578,6 +584,18 @@ def warm_up() -> None:
     for rewrite in (sp.cancel, sp.factor_terms, sp.powsimp, sp.trigsimp):
         rewrite(expr)
     from_sympy(expr, inputs)
+
+
+def _fill_meijerg_table() -> None:
+    """Build SymPy's Meijer-G lookup table (0.1 s) outside any budget. SymPy fills it in place on its first use
+    and rebuilds it only while it is empty: a budget running out during that first use would leave it partial
+    for the life of the process, and later integrals it should solve (a Gaussian's) would find no closed form."""
+    from sympy.integrals import meijerint
+
+    if not meijerint._lookup_table:
+        table: dict[Any, Any] = {}
+        meijerint._create_lookup_table(table)
+        meijerint._lookup_table = table
 
 
 __all__ = ["OPAQUE", "STRUCTURAL", "Region", "convertible", "describe", "from_sympy", "nice_rational", "partition",

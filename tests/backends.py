@@ -38,19 +38,22 @@ def corpus_entries() -> list[tuple[str, str]]:
 
 
 
-def tables_module(n: int = 500, events: int = 3000, seed: int = 5, weighted: bool = False) \
+def tables_module(n: int = 500, events: int = 3000, seed: int = 5, weighted: bool = False, rows: bool = False) \
         -> tuple[firmc.Module, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """A HistFactory-shaped likelihood ``nll``: a sum over an embedded data set of bin indices (``bin``) and counts,
     with per-bin constants ``choose(bin, c_0, ..., c_n-1)`` and per-bin parameters ``choose(bin, g_0, ..., g_n-1)``:
     ``-sum_i (count_i log(nu_i) - nu_i)``, ``nu_i = mu c[bin_i] g[bin_i]``. The first indices are out of range, NaN
     or fractional (-3, NaN, 1e300, n + 0.5, -0.5, n - 0.5); then every bin once, then random ones; ``weighted``: the
-    data set has event weights. Returns the module and ``(bins, counts, c, weights)``."""
+    data set has event weights; ``rows``: the data set is the bins 0, 1, ..., n-1 in order and nothing else (as
+    HistFactory's). Returns the module and ``(bins, counts, c, weights)``."""
     from firmc.ir import Dataset, Entry, Module, Observable, Parameter, apply, const, obs, param
 
     rng = np.random.default_rng(seed)
     extra = max(events - n - 6, 0)
     bins = np.concatenate([[-3.0, np.nan, 1e300, n + 0.5, -0.5, n - 0.5], np.arange(n, dtype=float),
                            rng.integers(0, n, extra) + rng.uniform(0.0, 0.999, extra)])
+    if rows:
+        bins = np.arange(n, dtype=float)
     counts = rng.poisson(20.0, bins.size).astype(float)
     c = rng.uniform(5.0, 50.0, n)
     weights = rng.uniform(0.5, 1.5, bins.size) if weighted else np.ones(bins.size)

@@ -142,3 +142,17 @@ def test_cli_writes_ir_library_and_loader(tmp_path: Path, compiled: tuple[firmc.
     mod.set_threads(1)
     assert mod.nll({"x": x}, PARAMS) == pytest.approx(v0, rel=1e-12)
     np.testing.assert_allclose(mod.pdf({"x": x[:50]}, PARAMS), interp({"x": x[:50], **PARAMS}), rtol=1e-13)
+
+
+def test_huge_functions_are_not_optimised_by_the_code_generator() -> None:
+    """A function of more than HUGE_FUNCTION instructions is marked optnone after the IR passes (its register
+    allocation at -O2 took 80 s for ATLAS sbottom's gradient); a small one is not."""
+    from firmc.backends.llvm.jit import HUGE_FUNCTION, optimise
+
+    n = HUGE_FUNCTION + 10
+    body = "".join(f"  %v{k + 1} = fmul double %v{k}, %x\n" for k in range(n))
+    text = (f"define double @big(double %x) {{\n  %v0 = fadd double %x, 1.0\n{body}  ret double %v{n}\n}}\n"
+            "define double @small(double %x) {\n  %y = fmul double %x, %x\n  ret double %y\n}\n")
+    mod = optimise(text)
+    attrs = {fn.name: b" ".join(fn.attributes) for fn in mod.functions}
+    assert b"optnone" in attrs["big"] and b"optnone" not in attrs["small"]

@@ -188,8 +188,12 @@ class LFunction(Phased[LScope]):
         return c if width == 1 else ir.Constant(bool_type(width), [c] * width)
 
     def _load(self, spec: str, scope: LScope, width: int) -> ir.Value:
+        return self.row(self.column(spec), scope, width)
+
+    def row(self, base: ir.Value, scope: LScope, width: int) -> ir.Value:
+        """The doubles at ``base[i]`` for the element(s) ``i`` in progress in ``scope``, at ``width``: one vector
+        load where the loop steps over consecutive elements, else one load splat."""
         assert scope.index is not None
-        base = self.column(spec)
         ptr = self.b.gep(base, [scope.index], source_etype=F64)
         if not scope.strided:
             return self.lowering(width).splat(self.b.load(ptr, typ=F64))
@@ -489,29 +493,32 @@ class LFunction(Phased[LScope]):
                 for sc in spread:
                     tables.scatter(self, sc, arrays[id(sc)], scope, wv)
 
+            # every full vector of the chunk goes through the blocks (the last one shorter): a loop of fewer
+            # than BLOCK vectors (HistFactory's 50 bins) is vectorised too; the events after the last full
+            # vector go one by one. ``i + step <= last + step - 1`` is ``i < last``: one loop, one body.
+            step, last = width * BLOCK, self._after_full_vectors(start, stop, width)
+            bound = self.b.add(last, ir.Constant(I64, step - 1))
+
             def block(i: ir.Value) -> None:
                 for q in plain:
                     self.b.store(self.lowering(lanes).real(0.0), q)
-                self.counted(i, self.b.add(i, ir.Constant(I64, width * BLOCK)), width, vector)
+                end = self.b.add(i, ir.Constant(I64, step))
+                self.counted(i, self.b.select(self.b.icmp_signed("<", end, last), end, last), width, vector)
                 for (s, cc), q in zip(accs[lanes], plain, strict=True):
                     self.accumulate(s, cc, self.b.load(q, typ=real_type(lanes)))
 
             if scope.has_w is None:
-                rest = self.counted(start, stop, width * BLOCK, block)
+                self.counted(start, bound, step, block)
                 self.forget(0)
             else:  # the hot loop twice, with and without weights, rather than a choice per event
-                ends = []
                 with self.b.if_else(scope.has_w) as (weighted, unweighted):
                     for flag, branch in ((True, weighted), (False, unweighted)):
                         with branch:
                             scope.static_w = flag
-                            ends.append((self.counted(start, stop, width * BLOCK, block), self.b.block))
+                            self.counted(start, bound, step, block)
                             self.forget(0)
                 scope.static_w = None
-                phi = self.b.phi(I64)
-                for value, where in ends:
-                    phi.add_incoming(value, where)
-                rest = phi
+            rest = last
         scope.width = 1
 
         def scalar(i: ir.Value) -> None:
@@ -531,6 +538,11 @@ class LFunction(Phased[LScope]):
         for k, total in enumerate(totals):  # the chunk's sums: out[chunk * n_acc + k]
             slot = self.b.add(self.b.mul(c, ir.Constant(I64, len(every))), ir.Constant(I64, k))
             self.b.store(total, self.b.gep(out, [slot], source_etype=F64))
+
+    def _after_full_vectors(self, start: ir.Value, stop: ir.Value, width: int) -> ir.Value:
+        """The first index after the full vectors of ``width`` from ``start`` before ``stop``."""
+        full = self.b.sdiv(self.b.sub(stop, start), ir.Constant(I64, width))
+        return self.b.add(start, self.b.mul(full, ir.Constant(I64, width)))
 
     def _zeroed(self, width: int, count: int) -> list[tuple[ir.Value, ir.Value]]:
         """``count`` compensated accumulators (sum, compensation) of ``width`` lanes, set to zero."""

@@ -84,6 +84,12 @@ HUGE_MODULE_LINES = 120_000
 # -O3 took 35 s for a 12.6 µs call, SROA only + codegen -O2 3.2 s for 13.4 µs. Above HUGE, -O2's register
 # allocation grows faster than linearly: that model's gradient (164 000 lines) took 88 s at -O2 for a 51 µs call,
 # 3.3 s at -O0 for 122 µs; until huge functions are split into several, -O0 there.
+HUGE_FUNCTION = 30_000
+# Where the module's code generation optimises (codegen_opt > 0), a function of more instructions than this (the
+# straight-line NLL + gradient of a HistFactory model whose channels are unrolled: 46 000 for ATLAS sbottom) is marked
+# ``optnone`` after the IR passes: instruction selection and register allocation at -O1 and above grow faster than
+# linearly in it (sbottom's took 80 s of a 92 s JIT on an AVX2 machine, 16 vector registers; 8 s on AVX-512), while
+# the kernels beside it keep the module's level. Measured: JIT 11.6 s, NLL + gradient 18.7 µs (17.6 µs at -O2).
 
 
 def codegen_opt(text: str) -> int:
@@ -169,6 +175,11 @@ def optimise(text: str) -> llvm.ModuleRef:
         light.run(mod, pb)
     else:
         pb.getModulePassManager().run(mod, pb)
+    if codegen_opt(text) > 0:
+        for fn in mod.functions:
+            if not fn.is_declaration and sum(1 for block in fn.blocks for _ in block.instructions) > HUGE_FUNCTION:
+                fn.add_function_attribute("noinline")
+                fn.add_function_attribute("optnone")
     return mod
 
 

@@ -68,9 +68,12 @@ class ModuleGen:
         self.rules: dict[DomainKey, tuple[tuple[str, ...], str, int]] = {}
         self.names: list[str] = []
         self._tables: dict[bytes, str] = {}  # choose's constant tables, by their bytes
+        self.counting: set[str] = set()  # column specs whose values are 0, 1, ..., size-1 (a table's rows)
         for k, (name, d) in enumerate(sorted(program.datasets.items())):
             cols = {col: "g" + self._array(f"D{k}_{j}", values)
                     for j, (col, values) in enumerate(sorted(d.columns.items()))}
+            self.counting |= {cols[col] for col, values in d.columns.items()
+                              if np.array_equal(np.asarray(values, dtype=float), np.arange(d.size))}
             weights = "" if d.weights is None else "g" + self._array(f"D{k}_w", d.weights)
             self.datasets[name] = (cols, weights, str(d.size))
         self.datasets[EVENTS] = ({o: f"x{k}" for k, o in enumerate(program.observables)}, "w", "n")

@@ -32,18 +32,19 @@ from .cost import Cost
 from .result import FitResult
 
 
-def _step(h: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """-H^-1 g, with H damped (Levenberg) until it is positive definite."""
+def _step(h: np.ndarray, g: np.ndarray, last: float) -> tuple[np.ndarray, float]:
+    """-H^-1 g, with H damped (Levenberg) until it is positive definite, and the damping used. ``last`` is the
+    previous step's: the search starts at a tenth of it and grows tenfold (a few factorisations per step)."""
     scale = float(np.max(np.abs(np.diag(h)))) or 1.0
-    damping = 0.0
+    damping = last / 10 if last >= 1e-7 else 0.0
     for _ in range(60):
         try:
             factor = cho_factor(h + damping * scale * np.eye(len(g)) if damping else h, check_finite=False)
         except LinAlgError:
-            damping = max(2 * damping, 1e-8)
+            damping = max(10 * damping, 1e-8)
             continue
-        return -np.asarray(cho_solve(factor, g, check_finite=False))
-    return -g / scale
+        return -np.asarray(cho_solve(factor, g, check_finite=False)), damping
+    return -g / scale, damping
 
 
 def newton_fit(compiled: Compiled, data: Mapping[str, Any], params: Mapping[str, float] | None = None, *,
@@ -65,14 +66,14 @@ def newton_fit(compiled: Compiled, data: Mapping[str, Any], params: Mapping[str,
     calls = grads = hessians = 0
     f, g = c.prepared.nll_grad(x)
     grads += 1
-    edm, free = np.inf, np.ones(len(x), dtype=bool)
+    edm, free, damping = np.inf, np.ones(len(x), dtype=bool), 0.0
     for _ in range(max_iterations):
         h = c.prepared.hessian(x)
         hessians += 1
         at_limit = ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0))
         free = ~at_limit
         d = np.zeros_like(x)
-        d[free] = _step(h[np.ix_(free, free)], g[free])
+        d[free], damping = _step(h[np.ix_(free, free)], g[free], damping)
         edm = float(-g[free] @ d[free]) / 2
         if edm < tol:
             break

@@ -248,9 +248,12 @@ class Colouring:
         """
         n = self.directions.shape[1]
         out = np.zeros((n, n))
-        out[self.rows, self.cols] = products[self.source_rows, self.source_colours]
-        upper = np.triu(out)
-        return upper + np.triu(out, 1).T
+        upper = self.rows <= self.cols
+        rows, cols = self.rows[upper], self.cols[upper]
+        values = products[self.source_rows[upper], self.source_colours[upper]]
+        out[rows, cols] = values
+        out[cols, rows] = values
+        return out
 
 
 def _greedy(rows: Sequence[int], lists: Sequence[list[int]], dense: set[int]) -> dict[int, int]:

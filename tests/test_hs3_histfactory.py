@@ -239,3 +239,65 @@ def test_rf515_root_names_and_defaults(path: Path) -> None:
     assert (m.parameters["gamma_stat_channel1_bin_0"].max, m.parameters["gamma_stat_channel1_bin_1"].max) == (1.25, 1.5)
     assert m.parameters["mu"].value == 1.0
     assert "alpha_syst1" not in m.observables
+
+
+def _root_histfactory(root: Any) -> Any:
+    """A HistFactory model built with ROOT's classes, the luminosity held constant: one channel of two bins, a
+    signal with the normfactor ``mu`` and a background with a Gaussian staterror."""
+    hf = root.RooStats.HistFactory
+    root.TH1.AddDirectory(False)
+    meas = hf.Measurement("meas", "meas")
+    meas.SetPOI("mu")
+    meas.SetLumi(1.0)
+    meas.SetLumiRelErr(0.05)
+    meas.AddConstantParam("Lumi")
+
+    def hist(name: str, values: list[float], errors: list[float] | None = None) -> Any:
+        h = root.TH1D(name, name, len(values), 0.0, float(len(values)))
+        for i, v in enumerate(values):
+            h.SetBinContent(i + 1, v)
+            h.SetBinError(i + 1, errors[i] if errors else 0.0)
+        root.SetOwnership(h, False)
+        return h
+
+    chan = hf.Channel("c")
+    chan.SetStatErrorConfig(0.0, "Gaussian")
+    chan.SetData(hist("data", [61.0, 48.0]))
+    sig = hf.Sample("sig")
+    sig.SetHisto(hist("h_sig", [12.0, 5.0]))
+    sig.AddNormFactor("mu", 1.0, 0.0, 10.0)
+    bkg = hf.Sample("bkg")
+    bkg.SetHisto(hist("h_bkg", [50.0, 40.0], [4.0, 3.0]))
+    bkg.ActivateStatError()
+    chan.AddSample(sig)
+    chan.AddSample(bkg)
+    meas.AddChannel(chan)
+    return hf.HistoToWorkspaceFactoryFast.MakeCombinedModel(meas)
+
+
+@pytest.mark.live
+def test_root_written_constraint_of_a_constant_parameter(tmp_path: Path) -> None:
+    """ROOT writes the Gaussian constraint of Lumi when Lumi is held constant (``gaussian_dist`` of two numbers once
+    Lumi is a constant): the file loads, and its NLL moves as ROOT's ``createNLL`` of the workspace it wrote."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from conftest import precise_root
+
+    root = precise_root()
+    w = _root_histfactory(root)
+    path = tmp_path / "hf.json"
+    path.write_text(str(root.RooJSONFactoryWSTool(w).exportJSONtoString()), encoding="utf-8")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    lumi = next(d for d in doc["distributions"] if d["type"] == "gaussian_dist" and d["x"] == "Lumi")
+    assert lumi["mean"] == "nominalLumi"
+    f = firmc.compile(firmc.load(path), "interp", "simPdf_obsData")
+    mc = w.obj("ModelConfig")
+    nll = mc.GetPdf().createNLL(w.data("obsData"), GlobalObservables=mc.GetGlobalObservables())
+    moves = [{}, {"mu": 1.4}, {"mu": 0.6, "gamma_stat_c_bin_0": 1.05}, {"gamma_stat_c_bin_1": 0.93, "mu": 2.0}]
+    got, want = [], []
+    for move in moves:
+        for k, v in {"mu": 1.0, "gamma_stat_c_bin_0": 1.0, "gamma_stat_c_bin_1": 1.0, **move}.items():
+            w.var(k).setVal(v)
+        want.append(nll.getVal())
+        got.append(float(f(move)))
+    for k in range(1, len(moves)):  # RooFit's NLL differs by a constant (normalisations, lgamma)
+        assert got[k] - got[0] == pytest.approx(want[k] - want[0], rel=1e-9, abs=1e-12), moves[k]

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ...errors import FormatError, UnknownName, UnsupportedFeature
-from ...ir import Node, param
+from ...ir import Node, const, param
 from ...library.pyhf_interpolation import histosys_delta, normsys_factor
 from ..jsonread import Path_
 from .terms import (
@@ -453,8 +453,8 @@ def constraint_term(kind: str, fields: dict[str, Node | float], where: Path_) ->
         theta = x if not isinstance(x, float) else node("mean")
         aux = node("mean") if not isinstance(x, float) else x
         assert not isinstance(theta, float) or isinstance(aux, float)
-        if isinstance(theta, float):
-            raise where.error("a Gaussian constraint needs a parameter")
+        if isinstance(theta, float):  # on a parameter held constant (ROOT writes Lumi's so): a number
+            theta = const(theta)
         return gauss_constraint(theta, aux, number("sigma"))
     if kind == "poisson_dist":
         mean = node("mean")

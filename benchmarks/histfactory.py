@@ -601,11 +601,14 @@ class RooFitModel:
     normsys → OverallSys with FlexibleInterpVar code 4, histosys → HistoSys with PiecewiseInterpolation code 4
     (pyhf 0.7.6's defaults, from ``modifier_settings``: normsys code4, histosys code4p — not code1/code0 as its
     modifier classes' signatures suggest),
+    histosys sums not clipped at 0 (``setPositiveDefinite(false)``: ROOT's default clips, pyhf's does not),
     staterror → ``ActivateStatError`` with the absolute errors as bin errors and ``SetStatErrorConfig(0,
     "Gaussian")`` (no threshold: every γ floats, as in pyhf), normfactor → NormFactor with pyhf's init and bounds,
-    lumi → the measurement's Lumi (``NormalizeByTheory`` only for samples with a lumi modifier; held constant
-    where the workspace has none). Parameters map to RooFit's names (``alpha_X``, ``gamma_stat_<ch>_bin_<i>``,
-    ``Lumi``). Other modifier types raise (not needed for the two models here)."""
+    lumi → a NormFactor ``lumi`` on the samples with the lumi modifier and an external Gaussian constraint
+    (auxiliary 1, the measurement's sigma), the measurement's own Lumi held constant at 1: ROOT 6.40's
+    ``MakeCombinedModel`` multiplies every sample by Lumi, ``SetNormalizeByTheory(false)`` or not (the sbottom
+    model's ttbar has no lumi modifier: its NLL was not pyhf's). Parameters map to RooFit's names (``alpha_X``,
+    ``gamma_stat_<ch>_bin_<i>``, ``lumi``). Other modifier types raise (not needed for the two models here)."""
 
     def __init__(self, b: Bench) -> None:  # noqa: PLR0915
         import ROOT
@@ -620,11 +623,8 @@ class RooFitModel:
         meas.SetPOI(cfg.poi_name)
         lumi_cfg = next((p for p in b.spec["measurements"][0]["config"]["parameters"] if p["name"] == "lumi"), None)
         meas.SetLumi(1.0)
-        meas.SetLumiRelErr(float(lumi_cfg["sigmas"][0]) if lumi_cfg else 0.1)
-        has_lumi = any(m["type"] == "lumi" for ch in b.spec["channels"] for s in ch["samples"]
-                       for m in s["modifiers"])
-        if not has_lumi:
-            meas.AddConstantParam("Lumi")
+        meas.SetLumiRelErr(0.1)
+        meas.AddConstantParam("Lumi")  # pyhf's lumi is the NormFactor ``lumi`` with an external constraint
         self.map: dict[str, str] = {}  # pyhf flattened name -> RooFit variable name
         obs = {o["name"]: o["data"] for o in b.spec["observations"]}
         self._keep: list[Any] = []
@@ -647,7 +647,7 @@ class RooFitModel:
                 stat = next((m for m in smp["modifiers"] if m["type"] == "staterror"), None)
                 sample = hf.Sample(smp["name"])
                 sample.SetHisto(hist(f"h_{sname}", smp["data"], stat["data"] if stat else None))
-                sample.SetNormalizeByTheory(any(m["type"] == "lumi" for m in smp["modifiers"]))
+                sample.SetNormalizeByTheory(False)  # ignored by ROOT 6.40: Lumi is constant instead
                 for m in smp["modifiers"]:
                     t, name = m["type"], m["name"]
                     if t == "normfactor":
@@ -670,7 +670,10 @@ class RooFitModel:
                         n = len(smp["data"])
                         self.map.update({f"{name}[{i}]": f"gamma_stat_{cname}_bin_{i}" for i in range(n)})
                     elif t == "lumi":
-                        self.map[name] = "Lumi"
+                        i = b.names.index(name)
+                        lo, hi = b.bounds[i]
+                        sample.AddNormFactor(name, float(b.init[i]), lo, hi)
+                        self.map[name] = name
                     else:
                         raise NotImplementedError(f"modifier type {t!r} is not converted to HistFactory here")
                 chan.AddSample(sample)
@@ -681,6 +684,16 @@ class RooFitModel:
             if fn.InheritsFrom("RooStats::HistFactory::FlexibleInterpVar") or fn.InheritsFrom(
                     "PiecewiseInterpolation"):
                 fn.setAllInterpCodes(4)
+            if fn.InheritsFrom("PiecewiseInterpolation"):  # pyhf does not clip a bin at 0 after the histosys
+                fn.setPositiveDefinite(False)  # (sbottom's Z at JET_GroupedNP_2 = -0.39: -3.9e-4 events)
+        self.constraints = ROOT.RooArgSet()
+        if "lumi" in self.map:  # pyhf: Gauss(auxdata | lumi, sigma)
+            sigma = float(lumi_cfg["sigmas"][0]) if lumi_cfg else 0.1
+            aux = float(lumi_cfg["auxdata"][0]) if lumi_cfg and "auxdata" in lumi_cfg else 1.0
+            gauss = ROOT.RooGaussian("lumi_pyhf_constraint", "", ROOT.RooFit.RooConst(aux), self.ws.var("lumi"),
+                                     ROOT.RooFit.RooConst(sigma))
+            self._keep.append(gauss)
+            self.constraints.add(gauss)
         self.mc = self.ws.obj("ModelConfig")
         self.pdf = self.mc.GetPdf()
         self.data = self.ws.data("obsData")
@@ -700,7 +713,8 @@ class RooFitModel:
             v.setVal(p[n])
 
     def nll(self, backend: str = "cpu") -> Any:
-        return self.pdf.createNLL(self.data, GlobalObservables=self.mc.GetGlobalObservables(), EvalBackend=backend)
+        return self.pdf.createNLL(self.data, GlobalObservables=self.mc.GetGlobalObservables(), EvalBackend=backend,
+                                  ExternalConstraints=self.constraints)
 
     def values(self) -> dict[str, float]:
         return {n: float(v.getVal()) for n, v in self.vars.items()}
@@ -934,7 +948,8 @@ def roofit_fit(b: Bench, rf: RooFitModel, hesse: bool) -> Callable[[], tuple[flo
         for v in rf.vars.values():
             v.setError(0.0)
         r = rf.pdf.fitTo(rf.data, GlobalObservables=rf.mc.GetGlobalObservables(), EvalBackend="cpu",
-                         Hesse=hesse, Strategy=1 if hesse else 0, PrintLevel=-1, Save=True)
+                         ExternalConstraints=rf.constraints, Hesse=hesse, Strategy=1 if hesse else 0, PrintLevel=-1,
+                         Save=True)
         if int(r.status()) != 0:
             raise RuntimeError(f"fitTo status {r.status()}")
         vals = rf.values()

@@ -4,6 +4,8 @@
     firmc check MODEL [--target T ...] [--all-targets] [--entry E ...]      one line per check
     firmc info MODEL [--ir] [-O N]                                          entries, normalisation, op counts
     firmc plot MODEL [-o dalitz.png] [--entry E] [--axes sigma1,sigma2]      the Dalitz plot of an intensity
+    firmc fmt FILE.firm ... [--check] [--stdout]                            canonical form of firm programs
+    firmc convert MODEL --to firm|hs3|hs3-root [-o FILE]                    the model in another format
 
 Exit codes: 0 ok, 1 a check failed, 2 bad input (or any other firmc error). No traceback reaches the user
 unless ``--debug`` is given.
@@ -66,6 +68,70 @@ def _parser_plot() -> argparse.ArgumentParser:
     p.add_argument("--bins", type=int, default=300)
     p.add_argument("--target", "-t", default="numpy", help="target that evaluates the grid")
     return p
+
+
+def _parser_fmt() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="firmc fmt", description="Format firm programs canonically.")
+    p.add_argument("files", nargs="+", help=".firm files")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is not formatted")
+    p.add_argument("--stdout", action="store_true", help="print the formatted text instead of rewriting files")
+    return p
+
+
+def _parser_convert() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="firmc convert", description="Write a model in another format.")
+    p.add_argument("model", help="model file: HS3 JSON, pyhf workspace, amplitude JSON, .firm")
+    p.add_argument("--to", required=True, choices=("firm", "hs3", "hs3-root"))
+    p.add_argument("-o", "--output", default=None, help="output file (default: standard output)")
+    return p
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    """``firmc fmt FILE...``: rewrite each file in canonical form (``--check``: report, change nothing).
+
+    Example:
+        >>> cmd_fmt.__name__
+        'cmd_fmt'
+    """
+    from pathlib import Path
+
+    from .frontends.dsl import read_program
+    from .writers.firm import format_program
+
+    unformatted = 0
+    for name in args.files:
+        prog, _ = read_program(Path(name))
+        text = format_program(prog)
+        if args.stdout:
+            sys.stdout.write(text)
+        elif text != prog.text:
+            unformatted += 1
+            if args.check:
+                print(f"{name}: not formatted")
+            else:
+                Path(name).write_text(text, encoding="utf-8")
+                print(f"{name}: formatted")
+    return 1 if args.check and unformatted else 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    """``firmc convert MODEL --to firm|hs3|hs3-root [-o FILE]``.
+
+    Example:
+        >>> cmd_convert.__name__
+        'cmd_convert'
+    """
+    from pathlib import Path
+
+    from .convert import convert
+
+    text = convert(Path(args.model), args.to)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(args.output)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -152,6 +218,10 @@ def run(argv: Sequence[str]) -> int:
         return cmd_check(_parser_check().parse_args(argv[1:]))
     if argv and argv[0] == "info":
         return cmd_info(_parser_info().parse_args(argv[1:]))
+    if argv and argv[0] == "fmt":
+        return cmd_fmt(_parser_fmt().parse_args(argv[1:]))
+    if argv and argv[0] == "convert":
+        return cmd_convert(_parser_convert().parse_args(argv[1:]))
     if argv and argv[0] == "plot":
         return cmd_plot(_parser_plot().parse_args(argv[1:]))
     return cmd_compile(_parser_compile().parse_args(argv), argv)

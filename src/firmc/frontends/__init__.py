@@ -59,6 +59,10 @@ def load(source: str | Path | dict[str, Any]) -> Module:
         raise FormatError(f"expected a file name or a JSON object (dict), found {type(source).__name__}")
     else:
         path = Path(source)
+        if path.suffix == ".firm":
+            from .dsl import load_firm
+
+            return load_firm(path)
         if path.suffix == ".firmir":
             try:
                 text = path.read_text(encoding="utf-8")

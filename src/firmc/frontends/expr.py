@@ -14,6 +14,9 @@ dialect    semantics
            functions and constants; ``@0``-style placeholders; ``==`` exact; ``pi`` is an ordinary name
 ``julia``  ``1im``/``2.5σ`` juxtaposition; ``im``, ``i``, ``π``/``pi``, ``ℯ``; ``%`` rem, ``÷`` truncating
            division; chained comparisons ``a < b <= c``; ``==`` exact
+``firm``   hs3's meaning, and complex numbers: ``2.5im`` (juxtaposition of a number and ``im`` or a name),
+           ``real``, ``imag``, ``conj``, ``abs2``, ``arg``; ``pi``/``π``, ``inf``, ``true``/``false``; special
+           functions (``lgamma``, ``tgamma``, ``log1p``, ``expm1`` ...)
 =========  =================================================================================================
 
 Example:
@@ -38,8 +41,8 @@ from ..errors import FormatError, IRError, SourceError, did_you_mean
 from ..ir import Node, apply, const, param
 from ..ir.types import DType
 
-Dialect = Literal["hs3", "root", "julia"]
-DIALECTS: tuple[Dialect, ...] = ("hs3", "root", "julia")
+Dialect = Literal["hs3", "root", "julia", "firm"]
+DIALECTS: tuple[Dialect, ...] = ("hs3", "root", "julia", "firm")
 
 Fn = tuple[int, int | None, Callable[..., Node]]  # min arguments, max arguments (None: any), IR builder
 
@@ -111,6 +114,10 @@ FUNCTIONS: dict[Dialect, dict[str, Fn]] = {
     "hs3": {**_MATH, "ifelse": _SELECT},
     "root": {**_MATH, "fabs": _op("abs"), **_TMATH,  # and the C math functions TFormula accepts (ROOT 6.40)
              **{n: _op(n) for n in ("lgamma", "tgamma", "log1p", "expm1", "trunc")}, "fmod": _op("mod", 2)},
+    "firm": {**_MATH, "ifelse": _SELECT,
+             **{n: _op(n) for n in ("real", "imag", "conj", "abs2", "arg", "sign", "round", "trunc", "lgamma",
+                                    "tgamma", "log1p", "expm1", "digamma", "faddeeva", "landau")},
+             "complex": _op("complex", 2)},
     "julia": {
         **{n: _op(n) for n in _JULIA_NAMES}, "pow": _op("pow", 2), "angle": _op("arg"), "min": _fold("min"),
         "max": _fold("max"), "ifelse": _SELECT,
@@ -123,22 +130,26 @@ CONSTANTS: dict[Dialect, dict[str, bool | float | complex]] = {
     "hs3": {"PI": math.pi, "EULER": math.e, "TRUE": True, "FALSE": False},
     "root": {"true": True, "false": False},
     "julia": {"im": 1j, "i": 1j, "π": math.pi, "pi": math.pi, "ℯ": math.e, "true": True, "false": False},
+    "firm": {"PI": math.pi, "pi": math.pi, "π": math.pi, "EULER": math.e, "im": 1j, "inf": math.inf,
+             "TRUE": True, "FALSE": False, "true": True, "false": False},
 }
 # operator tokens a dialect does not have: token text -> advice
 _NOT_IN: dict[Dialect, dict[str, str]] = {
     "hs3": {"%": "use a function of the model", "÷": "use '/'", "−": "write '-'"},
     "root": {"===": "ROOT's '==' is exact", "!==": "ROOT's '!=' is exact", "÷": "use '/'", "−": "write '-'"},
     "julia": {"**": "use '^'"},
+    "firm": {"%": "use a function of the model", "÷": "use '/'", "−": "write '-'"},
 }
 _COMPARE = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "===": "eq", "!==": "ne"}
 _OPERANDS = ("NUMBER", "NAME", "PLACEHOLDER")  # the tokens that are values (not operators)
+_NOT_EXPRESSIONS = {"keyword": "keyword arguments", "list": "lists", "record": "records"}
 
 
 # --------------------------------------------------------------------------------------------- parsing
 @cache
 def _parser() -> Lark:
     grammar = (files("firmc") / "grammar" / "firm.lark").read_text(encoding="utf-8")
-    return Lark(grammar, start="expression", parser="lalr", propagate_positions=True)
+    return Lark(grammar, start=["expression", "program"], parser="lalr", propagate_positions=True)
 
 
 @dataclass(frozen=True)
@@ -220,7 +231,7 @@ def parse_expression(text: str, dialect: Dialect = "hs3", *, origin: str = "expr
     if not text.strip():
         raise SourceError("empty expression", text=text, column=1, origin=origin)
     try:
-        tree = _parser().parse(text)
+        tree = _parser().parse(text, start="expression")
     except UnexpectedInput as exc:
         raise _syntax_error(exc, text, origin) from None
     parsed = ParsedExpression(text, dialect, tree, (), origin, tuple(placeholders))
@@ -265,8 +276,14 @@ class _Build:
             if isinstance(item, Token):
                 values.append(self.leaf(item))
             elif kids is None:
+                if item.data in _NOT_EXPRESSIONS:
+                    raise self.p.error(f"{_NOT_EXPRESSIONS[item.data]} are for library types in firm "
+                                       "programs (gaussian(x, mean=m, sigma=s)), not in an expression", item)
                 skip = {"expr_call": 1, "expr_juxt": 2}.get(item.data, 0)  # function name; 2 of 2x^y
                 kids = [k for k in item.children[skip:] if isinstance(k, Tree) or k.type in _OPERANDS]
+                text = next((k for k in item.children if isinstance(k, Token) and k.type == "STRING"), None)
+                if text is not None:
+                    raise self.p.error("a string is not a value of an expression", text)
                 stack.append((item, kids))
                 stack.extend((k, None) for k in reversed(kids))
             else:
@@ -288,7 +305,7 @@ class _Build:
 
     def leaf(self, token: Token) -> Node:
         if token.type == "NUMBER":
-            if self.d != "hs3" and token.isdigit() and int(token) < 2**63:
+            if self.d not in ("hs3", "firm") and token.isdigit() and int(token) < 2**63:
                 return const(int(token))
             return const(float(token))
         if token.type == "PLACEHOLDER":
@@ -343,7 +360,7 @@ class _Build:
         return out
 
     def compare(self, token: Token, a: Node, b: Node) -> Node:
-        if token in ("==", "!=") and self.d == "hs3":
+        if token in ("==", "!=") and self.d in ("hs3", "firm"):
             eq = self.ap(token, "approx_eq", a, b)
             return eq if token == "==" else self.ap(token, "not", eq)
         op = _COMPARE.get(str(token)) or ("eq" if token == "==" else "ne")
@@ -396,9 +413,9 @@ class _Build:
         number, name = ch[0], ch[1]
         if number.end_pos != name.start_pos:
             raise self.p.error(f"unexpected '{name}'; expected an operator", name)
-        if self.d != "julia":
+        if self.d not in ("julia", "firm"):
             raise self.p.error(f"implicit multiplication is Julia syntax; write '{number}*{name}'", name)
-        if not args and CONSTANTS["julia"].get(str(name)) == 1j:
+        if not args and CONSTANTS[self.d].get(str(name)) == 1j:
             return const(complex(0.0, float(number)))
         factor = self.ap(ch[2], "pow", self.leaf(name), args[0]) if args else self.leaf(name)
         return self.ap(name, "mul", self.leaf(number), factor)

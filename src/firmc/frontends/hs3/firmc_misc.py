@@ -2,6 +2,10 @@
 
 * ``observables``: the variables that are observables. HS3 says so only through data axes and the typed
   fields of distributions, so a variable used only in a ``generic_dist`` expression would read as a parameter;
+* ``expression_dialect``: ``"firm"`` where the expressions are a firm program's (complex numbers, more
+  functions; :mod:`firmc.frontends.dsl`), else absent;
+* ``inline``: functions a firm program wrote inside another object's field (``gaussian(x, mean=2*m, ...)``):
+  aux name -> [object, field, index or -1], so that ``firmc convert --to firm`` writes them inline again;
 * ``validations``: reference values ``{entry, point, value, rtol, label}`` (``value`` a number or [re, im]);
 * ``original_names``: written name -> the model's name, where ROOT's dialect needed another;
 * ``likelihoods``: entries that are likelihoods but have no HS3 likelihood form (a HistFactory model's NLL, whose
@@ -34,6 +38,18 @@ def declared_observables(root: Path_) -> set[str]:
     fm = _firmc(root)
     items = fm.opt("observables") if fm is not None else None
     return {p.string() for p in items.items()} if items is not None else set()
+
+
+def expression_dialect(root: Path_) -> str:
+    """``misc.firmc.expression_dialect``: "firm" in documents written from a firm program, else "".
+
+    Example:
+        >>> expression_dialect(Path_({"misc": {"firmc": {"expression_dialect": "firm"}}}))
+        'firm'
+    """
+    fm = _firmc(root)
+    item = fm.opt("expression_dialect") if fm is not None else None
+    return item.string() if item is not None else ""
 
 
 def likelihood_entries(root: Path_) -> set[str]:

@@ -187,7 +187,10 @@ class Loader:
         if not isinstance(version.value, str):
             raise version.error("expected the HS3 version as a string, e.g. \"0.2\"")
         packages = [str(p.value.get("name", "")) for p in meta.opt("packages") or [] if isinstance(p.value, dict)]
-        self.dialect: Dialect = "root" if "ROOT" in packages else "hs3"
+        root_made = "ROOT" in packages
+        # a document written from a firm program (firmc.frontends.dsl) keeps the program's expressions
+        self.dialect: Dialect = "firm" if firmc_misc.expression_dialect(self.root) == "firm" else \
+            "root" if root_made else "hs3"
         self.objects: dict[str, tuple[TypeSpec, Path_]] = {}
         self.deferred: dict[str, str] = {}
         self.nodes: dict[str, Node] = {}
@@ -198,7 +201,7 @@ class Loader:
         self._parsed: dict[tuple[str | int, ...], ParsedExpression] = {}
         self.options = options or HS3Options()
         misc = self.root.value.get("misc")
-        self.root_written = self.dialect == "root" or (isinstance(misc, dict) and "ROOT_internal" in misc)
+        self.root_written = root_made or (isinstance(misc, dict) and "ROOT_internal" in misc)
         self.histfactory: dict[str, Path_] = {}  # histfactory_dist objects (read by the HistFactory reader)
         self.hf_constraints: dict[str, tuple[TypeSpec, Path_]] = {}  # ROOT's constraint_name objects
         self.channels: dict[str, Channel] = {}

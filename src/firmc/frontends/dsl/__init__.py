@@ -53,8 +53,8 @@ def read_program(source: str | PathLike[str], base: str | PathLike[str] | None =
 
 
 def to_hs3(source: str | PathLike[str], base: str | PathLike[str] | None = None) -> dict[str, Any]:
-    """The HS3 document a firm program means, for other HS3 readers: expressions in the spec's grammar. Those the
-    spec cannot write (complex values, functions it lacks) stay in firm syntax, and the document says so
+    """The HS3 document a firm program means, for other HS3 readers: expressions in the spec's grammar (ROOT's
+    where the program's ``hs3 metadata`` names ROOT as the writer). Those the spec cannot write (complex values, functions it lacks) stay in firm syntax, and the document says so
     (``misc.firmc.expression_dialect``: firmc reads it, other readers refuse those objects).
 
     Example:
@@ -69,12 +69,14 @@ def to_hs3(source: str | PathLike[str], base: str | PathLike[str] | None = None)
     prog, where = read_program(source, base)
     low = lower(prog, where)
     doc = low.doc
+    packages = doc["metadata"].get("packages", [])
+    dialect = "root" if any(isinstance(p, dict) and p.get("name") == "ROOT" for p in packages) else "spec"
     kept = 0
     for path, tree in low.expressions.items():
         node = build_expression(ParsedExpression(prog.text, "firm", tree, (), prog.origin), param)
-        if all(printable(n, "spec") for n in walk([node]) if n.op not in ("param", "obs", "const")) and \
+        if all(printable(n, dialect) for n in walk([node]) if n.op not in ("param", "obs", "const")) and \
                 (node.op != "const" or node.type.dtype is not DType.COMPLEX):
-            _set(doc, path, to_expression(node, "spec"))
+            _set(doc, path, to_expression(node, dialect))
         else:
             kept += 1
     if not kept:

@@ -187,7 +187,7 @@ class Loader:
         if not isinstance(version.value, str):
             raise version.error("expected the HS3 version as a string, e.g. \"0.2\"")
         packages = [str(p.value.get("name", "")) for p in meta.opt("packages") or [] if isinstance(p.value, dict)]
-        root_made = "ROOT" in packages
+        root_made = self.root_made = "ROOT" in packages  # ROOT's conventions (besides its expression syntax)
         # a document written from a firm program (firmc.frontends.dsl) keeps the program's expressions
         self.dialect: Dialect = "firm" if firmc_misc.expression_dialect(self.root) == "firm" else \
             "root" if root_made else "hs3"

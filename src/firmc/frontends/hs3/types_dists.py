@@ -228,7 +228,7 @@ def multivariate_normal(o: Obj) -> Node:
     k = len(xs)
     norm = 1.0 / float(np.sqrt((2 * np.pi) ** k * np.linalg.det(cov)))
     density = const(norm) * apply("exp", -0.5 * quad)
-    if o.loader.dialect == "root":  # RooMultiVarGaussian is normalised over all of R^k, not over the box
+    if o.loader.root_made:  # RooMultiVarGaussian is normalised over all of R^k, not over the box
         return density
     return shapes.normalized(density)
 

@@ -42,6 +42,7 @@ __all__ = ["format_program", "format_text", "hs3_to_firm", "module_to_firm"]
 _NAME = re.compile(r"[^\W\d]\w*(?:::[^\W\d]\w*)*\Z")
 _KEYWORDS = frozenset({"observable", "parameter", "const", "distribution", "function", "data", "likelihood",
                        "check", "hs3", "in", "rtol"})
+_IR_NAME = re.compile(r'(= (?:param|obs)\[[^\n]*?name=|= datasum\[[^\n]*?dataset=)("(?:[^"\\]|\\.)*")')
 _OWN_MISC = ("observables", "validations", "inline", "expression_dialect", "original_names")
 
 
@@ -197,6 +198,17 @@ class _Writer:
             return {k: self._renamed(x) for k, x in v.items()}
         return v
 
+    def _renamed_ir(self, text: str) -> str:
+        """IR text with parameters, observables and data sets renamed (``%3 = param[name="a[0]"] : real/param``)."""
+        if not self.rename:
+            return text
+
+        def one(m: re.Match[str]) -> str:
+            old = json.loads(m.group(2))
+            return m.group(1) + json.dumps(self.rename.get(old, old), ensure_ascii=False)
+
+        return _IR_NAME.sub(one, text)
+
     def _object_expression(self, name: str) -> str:
         obj = next(o for o in self.doc.get("functions", []) if o.get("name") == name)
         return self.expression(obj["expression"])
@@ -220,6 +232,8 @@ class _Writer:
                 text = self.expression(v)
             elif f.kind in ("ref", "refs", "obs", "obs_list", "dist", "dists"):
                 text = self.ref(v)
+            elif t.startswith("firmc_ir") and f.name == "ir":
+                text = _literal(self._renamed_ir(v))
             else:
                 text = _literal(self._renamed(v))
             positional = k == 0 and f.kind in ("obs", "obs_list") and f.required

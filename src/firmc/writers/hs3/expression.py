@@ -59,6 +59,9 @@ class Form:
     prec: int = ATOM
 
 
+_TRUNCATING_DIVISION = Form("template", "({0}/{1} < 0.0 ? ceil({0}/{1}) : floor({0}/{1}))")
+
+
 def _calls(*names: str, rename: dict[str, str] | None = None) -> dict[str, Form]:
     rename = rename or {}
     return {n: Form("call", rename.get(n, n)) for n in names}
@@ -159,6 +162,8 @@ def render(node: Node, args: Sequence[Printed], dialect: Dialect) -> Printed:
         ('a - (b + c)', 5)
     """
     form = FORMS[dialect][node.op]
+    if node.op == "idiv" and all(a.type.dtype.rank <= DType.INT.rank for a in node.args):
+        form = _TRUNCATING_DIVISION  # literals are written floating: 3/2 is 1 only when spelled out
     kind, text, prec = form.kind, form.text, form.prec
     if kind == "infix":
         nary = node.op in ("add", "mul")

@@ -179,7 +179,8 @@ parameter mu=5 in [ 0 , 10 ]
 
 
 const   parameter n=3
-distribution h = histfactory(axes=[{name="x", min=0, max=1, nbins=2}], samples=[{name="signal", data={contents=[1.5, 2.5], errors=[0.1, 0.2]}, modifiers=[{type="normfactor", name="mu", data=null_}]}])
+distribution h = histfactory(axes=[{name="x", min=0, max=1, nbins=2}], samples=[{name="signal", """ \
+        """data={contents=[1.5, 2.5], errors=[0.1, 0.2]}, modifiers=[{type="normfactor", name="mu", data=null_}]}])
 # end
 """
     want = """# the model

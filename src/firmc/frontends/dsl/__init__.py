@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ...errors import FirmError, FormatError, SourceError, format_path
 from ...ir import Module
@@ -54,7 +54,8 @@ def read_program(source: str | PathLike[str], base: str | PathLike[str] | None =
 
 def to_hs3(source: str | PathLike[str], base: str | PathLike[str] | None = None) -> dict[str, Any]:
     """The HS3 document a firm program means, for other HS3 readers: expressions in the spec's grammar (ROOT's
-    where the program's ``hs3 metadata`` names ROOT as the writer). Those the spec cannot write (complex values, functions it lacks) stay in firm syntax, and the document says so
+    where the program's ``hs3 metadata`` names ROOT as the writer). Those the spec cannot write (complex values,
+    functions it lacks) stay in firm syntax, and the document says so
     (``misc.firmc.expression_dialect``: firmc reads it, other readers refuse those objects).
 
     Example:
@@ -70,7 +71,8 @@ def to_hs3(source: str | PathLike[str], base: str | PathLike[str] | None = None)
     low = lower(prog, where)
     doc = low.doc
     packages = doc["metadata"].get("packages", [])
-    dialect = "root" if any(isinstance(p, dict) and p.get("name") == "ROOT" for p in packages) else "spec"
+    root = any(isinstance(p, dict) and p.get("name") == "ROOT" for p in packages)
+    dialect: Literal["spec", "root"] = "root" if root else "spec"
     kept = 0
     for path, tree in low.expressions.items():
         node = build_expression(ParsedExpression(prog.text, "firm", tree, (), prog.origin), param)

@@ -10,10 +10,11 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from lark import Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput
 
 from ...errors import SourceError
 from ..expr import _parser
@@ -63,60 +64,187 @@ class Program:
                            column=getattr(pos, "column", 1) or 1, origin=self.origin)
 
 
-# Common mistakes, by example: lark's ``match_examples`` finds the one whose parser state and next token match
-# the error's (the examples are checked to fail in tests/test_dsl_errors.py).
+# Common mistakes, by example: an error whose parser state and next token (statement keywords and the end of the
+# program count as one) are those of an example gets its label (tests/test_dsl_errors.py checks that every
+# example fails to parse and maps to its own label). Mistakes that depend on more than the parser's state
+# (brackets, operators at the end of a statement, 'const', '=' in a check) are found by _syntax_error first.
+_STATEMENT = ("a statement starts with a keyword: observable, parameter, const parameter, distribution, function, "
+              "data, likelihood, check or hs3")
+_CONST = "'const' goes before 'parameter': 'const parameter n = 3'"
+_DOMAIN = "expected 'in [lo, hi]' after the value"
 _MISTAKES: dict[str, list[str]] = {
     "a parameter needs a value, e.g. 'parameter mu = 0.5 in [0, 1]'": [
         "parameter a in [0, 1]", "parameter a\n", "parameter a\nparameter b = 1", "const parameter a\n",
-        "parameter a\nobservable x in [0, 1]", "parameter a\ndistribution g = a",
+        "parameter a\nobservable x in [0, 1]", "parameter a\ndistribution g = a", "parameter a 1",
+        "parameter a [0, 1]", "const parameter a in [0, 1]", "const parameter a 1",
     ],
-    "expected 'in [lo, hi]' after the value": ["parameter a = 1 [0, 1]", "observable x [0, 1]"],
+    "expected 'in [lo, hi]' after the name": ["observable x [0, 1]", "observable x 0, 1"],
     "a domain is two numbers: 'in [lo, hi]'": ["observable x in [0]", "observable x in [0, 1, 2]",
-                                               "observable x in 0, 1", "parameter a = 1 in (0, 1)",
-                                               "parameter a = 1 in [0]", "parameter a = 1 in 0, 1"],
+                                               "observable x in 0, 1", "observable x in (0, 1)",
+                                               "observable x in -1, 1", "observable x in x",
+                                               "observable x in {0, 1}", "observable x in\n",
+                                               "parameter a = 1 in (0, 1)", "parameter a = 1 in [0]",
+                                               "parameter a = 1 in 0, 1"],
     "expected '=' and a value after the name": ["distribution g gaussian(x)", "function f a + b",
-                                                "data d csv(\"f.csv\")", "likelihood l nll(a, b)"],
+                                                "data d csv(\"f.csv\")", "likelihood l nll(a, b)",
+                                                "function f 2", "distribution g\n", "function f\n",
+                                                "hs3 k [1]"],
+    "expected '=' after the name: a function has no argument list, the names it uses are its arguments "
+    "('function f = x^2')": ["function f(x) = x^2", "distribution g(x) = x"],
     "expected a name after the keyword": ["distribution = a", "function = a", "observable in [0, 1]",
-                                          "parameter = 1", "data = a", "likelihood = a"],
-    "a statement starts with a keyword: observable, parameter, const parameter, distribution, function, data, "
-    "likelihood, check or hs3": ["x = 1", "mu = gaussian(x)", "observable x in [0, 1]\ny = 2",
-                                 "observable x in [0, 1]\nfoo bar", "param a = 1", "dist g = a"],
-    "'const' goes before 'parameter': 'const parameter n = 3'": ["const observable x in [0, 1]",
-                                                                   "const distribution g = a", "const a = 1"],
+                                          "parameter = 1", "data = a", "likelihood = a", "observable\n",
+                                          "parameter\n", "distribution\n", "function\n", "observable 1",
+                                          "hs3 = 1"],
+    _STATEMENT: ["x = 1", "mu = gaussian(x)", "observable x in [0, 1]\ny = 2", "observable x in [0, 1]\nfoo bar",
+                 "param a = 1", "dist g = a"],
+    _CONST: ["const observable x in [0, 1]", "const distribution g = a", "const a = 1", "parameter const a = 1"],
 }
+
+_KEYWORDS = frozenset({"OBSERVABLE", "PARAMETER", "CONST", "DISTRIBUTION", "FUNCTION", "DATA", "LIKELIHOOD",
+                       "CHECK", "HS3"})
+# tokens a value must follow: a statement that ends with one of them is incomplete
+_OPERATORS = frozenset({"PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "DIVINT", "POW", "EQ_OP", "REL_OP", "ANDAND",
+                        "OROR", "QMARK", "COLON", "BANG", "EQUAL", "COMMA", "RTOL"})
+_OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
+_VALUE_END = frozenset({"NAME", "NUMBER", "STRING", "PLACEHOLDER", "RPAR", "RSQB", "RBRACE"})
+_VALUE_START = frozenset({"NAME", "NUMBER", "STRING", "PLACEHOLDER", "LPAR", "LSQB", "LBRACE", "BANG"})
 
 
 def _examples_parser(text: str) -> Any:
     return _parser().parse(text, start="program")
 
 
-def _syntax_error(exc: UnexpectedInput, text: str, origin: str) -> SourceError:
-    line, column = exc.line if exc.line > 0 else 1, exc.column if exc.column > 0 else 1
-    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
-        lines = text.rstrip().splitlines() or [""]
-        line, column = len(lines), len(lines[-1]) + 1
-    label = None
+def _token_kind(token: Any) -> str:
+    kind = str(getattr(token, "type", "$END"))
+    return "$END" if kind in _KEYWORDS else kind
+
+
+def _state(exc: UnexpectedInput) -> Any:
+    """The LALR state of a syntax error (lark's ParserState also compares the depth of its stack)."""
+    return getattr(exc.state, "position", exc.state)
+
+
+@lru_cache(maxsize=1)
+def _mistake_states() -> list[tuple[Any, frozenset[str], str, str]]:
+    """(parser state, acceptable terminals, token kind, label) of every example of ``_MISTAKES``."""
+    out = []
+    for label, examples in _MISTAKES.items():
+        for example in examples:
+            try:
+                _examples_parser(example)
+            except UnexpectedInput as exc:
+                out.append((_state(exc), frozenset(getattr(exc, "accepts", ()) or ()),
+                            _token_kind(getattr(exc, "token", None)), label))
+    return out
+
+
+def _mistake(exc: UnexpectedInput) -> str | None:
+    """The label of the example that fails as ``exc`` does: same parser state, same next token (by kind)."""
+    accepts = frozenset(getattr(exc, "accepts", ()) or ())
+    kind = _token_kind(getattr(exc, "token", None))
+    return next((label for state, acc, k, label in _mistake_states()
+                 if state == _state(exc) and acc == accepts and k == kind), None)
+
+
+def _tokens(text: str) -> list[Token]:
+    """The tokens of a text that lexes (keywords are keywords wherever they stand), else []."""
     try:
-        label = exc.match_examples(_examples_parser, _MISTAKES, use_accepts=True)
-    except UnexpectedInput:  # pragma: no cover - lark re-raises only for malformed examples
-        label = None
-    if label is not None:
-        return SourceError(label, text=text, line=line, column=column, origin=origin)
+        return list(_parser().lex(text))
+    except UnexpectedInput:  # pragma: no cover - the text before a syntax error lexes
+        return []
+
+
+def _syntax_error(exc: UnexpectedInput, text: str, origin: str) -> SourceError:
+    """A syntax error as the user needs it: what is wrong, with the caret on the offending token (on the bracket
+    that is never closed, on the operator that lacks its value ...)."""
+    message, pos = _diagnose(exc, text)
+    return SourceError(message, text=text, line=text.count("\n", 0, pos) + 1,
+                       column=pos - text.rfind("\n", 0, pos), origin=origin)
+
+
+def _diagnose(exc: UnexpectedInput, text: str) -> tuple[str, int]:
+    """The message of a syntax error and the offset of its caret in ``text``."""
     if isinstance(exc, UnexpectedCharacters):
         pos = exc.pos_in_stream or 0
-        return SourceError(f"unexpected character {text[pos]!r}", text=text, line=line, column=column,
-                           origin=origin)
-    token = getattr(exc, "token", None)
-    if token is None or token.type == "$END":
-        return SourceError("unexpected end of the program (a bracket or a value is missing)", text=text,
-                           line=line, column=column, origin=origin)
-    expected = sorted(getattr(exc, "expected", ()) or ())
-    return SourceError(f"unexpected '{token}'{_expected(expected)}", text=text, line=line, column=column,
-                       origin=origin)
+        if text[pos] == '"':
+            return "unterminated string: the closing '\"' is missing (a string ends on its line)", pos
+        hint = "; strings are written in double quotes" if text[pos] == "'" else ""
+        return f"unexpected character {text[pos]!r}{hint}", pos
+    token: Any = getattr(exc, "token", None)
+    at_end = token is None or token.type == "$END"
+    pos = len(text) if at_end else token.start_pos or 0
+    before = _tokens(text[:pos])
+    history = getattr(exc, "token_history", None) or [None]
+    previous: Any = history[-1]
+
+    def starts_line(tok: Any) -> bool:
+        return not text[text.rfind("\n", 0, tok.start_pos) + 1:tok.start_pos].strip()
+
+    # An incomplete statement: the program ends, or the next statement's keyword comes, inside brackets or after
+    # an operator (the parser may have read that keyword as a name: `mu = 5 *` then `observable x ...`).
+    end = pos if at_end or (token.type in _KEYWORDS and starts_line(token)) else None
+    if end is None and previous is not None and previous.type == "NAME" and \
+            str(previous) in STATEMENT_KEYWORDS and starts_line(previous):
+        end = previous.start_pos
+    if end is not None:
+        before = [t for t in before if (t.start_pos or 0) < end]
+    stack = _open_brackets(before)
+    if end is not None and stack:
+        return f"'{stack[-1]}' was never closed", stack[-1].start_pos or 0
+    if end is not None and before and before[-1].type in _OPERATORS:
+        return f"a value is missing after '{before[-1]}'", before[-1].start_pos or 0
+    if at_end:
+        label = _mistake(exc)
+        if label is None and before and before[-1].type == "CONST":
+            label = _CONST
+        expected = sorted(getattr(exc, "expected", ()) or ())
+        return label or f"unexpected end of the program{_expected(expected)}", _last_char(text)
+
+    if token.type in _OPEN.values() and (not stack or _OPEN[stack[-1].type] != token.type):
+        if not stack:
+            return f"unmatched '{token}'", pos
+        return f"'{token}' does not match the '{stack[-1]}' at line {stack[-1].line}, " \
+               f"column {stack[-1].column}", pos
+    if before and before[-1].type == "CONST":  # `const observable x`, `parameter const n = 3`
+        return _CONST, before[-1].start_pos or 0
+    statement = next((str(t) for t in reversed(before) if t.type in _KEYWORDS and starts_line(t)), "")
+    after_value = bool(before) and before[-1].type in _VALUE_END
+    if token.type == "EQUAL" and statement == "check" and not stack:
+        return "a check compares with '==': check model(x=1.5, mu=0.3) == 0.25", pos
+    if token.type == "NAME" and starts_line(token) and (not before or after_value):
+        return _STATEMENT, pos
+    if token.type == "EQUAL" and previous is not None and previous.type == "NAME" and starts_line(previous) and \
+            len(before) > 1 and before[-2].type in _VALUE_END:  # `parameter a = 1` then `y = 2`: read as `1y`
+        return _STATEMENT, previous.start_pos or 0
+    if token.type == "LSQB" and statement in ("observable", "parameter") and not stack and after_value:
+        return _DOMAIN, pos
+    label = _mistake(exc)
+    if label is not None:
+        return label, pos
+    if token.type in _VALUE_START and after_value:
+        closer = _TERMINAL_TEXT[_OPEN[stack[-1].type]] if stack else ""
+        return f"unexpected '{token}'; expected " + (f"',' or {closer}" if closer else "an operator"), pos
+    return f"unexpected '{token}'{_expected(sorted(getattr(exc, 'expected', ()) or ()))}", pos
+
+
+def _open_brackets(tokens: list[Token]) -> list[Token]:
+    """The brackets still open after ``tokens``, innermost last."""
+    stack: list[Token] = []
+    for tok in tokens:
+        if tok.type in _OPEN:
+            stack.append(tok)
+        elif stack and tok.type == _OPEN[stack[-1].type]:
+            stack.pop()
+    return stack
+
+
+def _last_char(text: str) -> int:
+    """Where a caret at the end of a program goes: just after its last character that is not a blank."""
+    return len(text.rstrip())
 
 
 _TERMINAL_TEXT = {"RSQB": "']'", "RPAR": "')'", "RBRACE": "'}'", "COMMA": "','", "EQUAL": "'='", "IN": "'in'",
-                  "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "LSQB": "'['"}
+                  "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "LSQB": "'['", "EQ_OP": "'=='"}
 
 
 def _expected(expected: list[str]) -> str:

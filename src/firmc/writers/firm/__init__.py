@@ -243,7 +243,8 @@ class _Writer:
     def check(self, v: Any) -> str:
         point = ", ".join(f"{self.name(k)}={_number(x)}" for k, x in v.point.items())
         e = v.expected
-        value = f"{_number(e.real)} + {_number(e.imag)}im" if isinstance(e, complex) else _number(e)
+        value = _number(e) if not isinstance(e, complex) else \
+            f"{_number(e.real)} {'-' if math.copysign(1.0, e.imag) < 0 else '+'} {_number(abs(e.imag))}im"
         return f"check {self.name(v.entry)}({point}) == {value} rtol {_number(v.rtol)}"
 
 

@@ -633,7 +633,8 @@ def test_compile_or_call_error(base_module: firmc.Module, label: str, compile_kw
 
 def test_several_entries_and_none_chosen() -> None:
     m = firmc.load({**BASE, "likelihoods": []})
-    with pytest.raises(FirmError, match=r"the model has several entries; choose one with entry=\.\.\.: model"):
+    with pytest.raises(FirmError, match=r"the model has several entries; choose one \(entry=\.\.\. in Python, "
+                                        r"--entry on the command line\): model"):
         firmc.compile(m)
 
 
@@ -727,7 +728,7 @@ CLI_COMPILE_CASES: list[tuple[list[str], str]] = [
     (["--entry", "model", "--target", "cdua"], "firmc: error: unknown target 'cdua'; did you mean 'cuda'?"),
     (["--entry", "sig", "--observables", "xx"], "firmc: error: unknown observable 'xx'; did you mean 'x'?"),
     (["--entry", "shifted", "--observables", "x"], "firmc: error: entry 'shifted' does not depend on 'x'"),
-    ([], "firmc: error: the model has several entries; choose one with entry=..."),
+    ([], "firmc: error: the model has several entries; choose one (entry=... in Python, --entry on the command line)"),
 ]
 
 

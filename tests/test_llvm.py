@@ -156,3 +156,25 @@ def test_huge_functions_are_not_optimised_by_the_code_generator() -> None:
     mod = optimise(text)
     attrs = {fn.name: b" ".join(fn.attributes) for fn in mod.functions}
     assert b"optnone" in attrs["big"] and b"optnone" not in attrs["small"]
+
+
+@pytest.mark.parametrize("entry", ["c", "d", "e"])
+def test_complex_values_of_parameters_alone(entry: str) -> None:
+    """A complex value computed from parameters only (a coupling exp(i phi) of a Dalitz model) and stored per
+    event: its two parts are read by the kernel (they were missing: KeyError in the emitter)."""
+    from firmc.frontends.dsl import load_firm
+    from firmc.testing import Case, assert_agrees
+
+    m = load_firm("""
+        observable x in [0, 1]
+        parameter phi = 0.5
+        function c = complex(cos(phi), sin(phi))
+        function d = exp(im * phi)
+        function e = x * exp(im * phi) + exp(2im * phi)
+        """)
+    assert_agrees(Case(m, entry), "llvm")
+    x = np.array([0.0, 0.5, 1.0])
+    f = firmc.compile(m, "llvm", entry)
+    got = f({"x": x}) if entry == "e" else f({})
+    want = x * np.exp(0.5j) + np.exp(1j) if entry == "e" else np.exp(0.5j)
+    np.testing.assert_allclose(got, want, rtol=1e-15)

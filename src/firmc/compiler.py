@@ -35,7 +35,8 @@ from .passes.unroll import unroll
 
 
 def default_entry(m: Module) -> str:
-    """The entry compiled when none is named: the only likelihood, else the only top-level distribution.
+    """The entry compiled when none is named: the only likelihood, else the only top-level distribution, else the
+    only entry.
 
     Example:
         >>> from firmc.ir import Module
@@ -52,8 +53,11 @@ def default_entry(m: Module) -> str:
         return tops[0]
     if not m.entries:
         raise FirmError("the model has no entries to compile")
+    if len(m.entries) == 1:
+        return next(iter(m.entries))
     choices = liks or tops or list(m.entries)
-    raise FirmError("the model has several entries; choose one with entry=...: " + ", ".join(choices))
+    raise FirmError("the model has several entries; choose one (entry=... in Python, --entry on the command line): "
+                    + ", ".join(choices))
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,9 @@ def environment(f: LFunction, bodies: Sequence[Node], inner: LScope) -> Env:
         return None
 
     values = {n for n in f.reads(list(bodies), inner, f.root, table) if f.args_of(n)}
+    for n in [n for n in values if n.op == "complex"]:  # a complex value travels as its two parts
+        values.discard(n)
+        values.update(a for a in n.args if f.args_of(a))
     order = post_order(bodies)
     by_order: list[Node] = sorted(values, key=order)
     return [*by_order, *(t for t, _ in sorted(tables.items(), key=lambda item: order(item[1])))]

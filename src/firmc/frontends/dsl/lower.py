@@ -91,7 +91,8 @@ class _Lower:
     def run(self) -> Lowered:
         for st in self.p.statements:
             self.declare(st)
-        for st in self.p.statements:
+        checks = [st for st in self.p.statements if st.data == "check_decl"]
+        for st in [st for st in self.p.statements if st.data != "check_decl"] + checks:  # checks see every domain
             getattr(self, st.data)(st)
         doc: dict[str, Any] = {"metadata": {"hs3_version": "0.2"}}
         for key, items in self.sections.items():
@@ -453,7 +454,11 @@ class _Lower:
             if str(key) not in self.declared or self.declared[str(key)][0] not in ("observable", "parameter"):
                 known = [n for n, (k, _) in self.declared.items() if k in ("observable", "parameter")]
                 raise self.p.error(f"undefined name '{key}'{did_you_mean(str(key), known)}", key)
-            point[str(key)] = self.number(a.children[1])
+            point[str(key)] = value = self.number(a.children[1])
+            axis = next((ax for ax in self.axes if ax["name"] == str(key)), {})
+            lo, hi = axis.get("min", -math.inf), axis.get("max", math.inf)
+            if not lo <= value <= hi:
+                raise self.p.error(f"{key} = {value:g} is outside its domain [{lo:g}, {hi:g}]", a.children[1])
         value = self.constant(expected, "the expected value")
         out: Any = [value.real, value.imag] if isinstance(value, complex) else float(value)
         self.validations.append({"entry": str(entry), "point": point, "value": out, "rtol": rtol,

@@ -468,7 +468,7 @@ EXPR_CASES: list[tuple[str, str, str, int]] = [
     ("mu * (2 + ", "unexpected end of expression", "functions[1].expression", 10),
     ("mu $ 2", "unexpected character '$'", "functions[1].expression", 4),
     ("mu +* 2", "unexpected '*'", "functions[1].expression", 5),
-    ("x[0]", "unexpected character '['", "functions[1].expression", 2),
+    ("x[0]", "unexpected '['; expected an operator", "functions[1].expression", 2),
     ("mu * nosuch", "dangling reference 'nosuch'", "functions[1].expression", 6),
     ("2 * wdth + mu", "dangling reference 'wdth'", "functions[1].expression", 5),
     ("foo(mu)", "unknown function 'foo'", "functions[1].expression", 1),

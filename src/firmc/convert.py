@@ -7,11 +7,9 @@
 * ``hs3-root``: the HS3 document in ROOT 6.40's dialect, for ``RooJSONFactoryWSTool``.
 
 Example:
-    >>> print(convert("observable x in [0, 1]\\ndistribution u = uniform(x)", "hs3")[:33])
-    {
-     "distributions": [
-      {
-       "name"
+    >>> doc = json.loads(convert("observable x in [0, 1]\\ndistribution u = uniform(x)", "hs3"))
+    >>> doc["distributions"]
+    [{'name': 'u', 'type': 'uniform_dist', 'x': ['x']}]
 """
 
 from __future__ import annotations

@@ -296,7 +296,10 @@ class _Build:
         try:
             return apply(op, *args)
         except IRError as exc:
-            raise self.p.error(str(exc), at) from None
+            message = str(exc)
+            if isinstance(at, Token) and str(at) != op:  # the operator as written, not the op's name ('<', 'lt')
+                message = message.replace(f"op '{op}'", f"'{at}'")
+            raise self.p.error(message, at) from None
 
     def check(self, token: Token) -> None:
         advice = _NOT_IN[self.d].get(str(token))

@@ -37,7 +37,7 @@ def read_program(source: str | PathLike[str], base: str | PathLike[str] | None =
     suffix is text); the directory data files are read from comes with it.
 
     Example:
-        >>> read_program("parameter a = 1")[0].statements[0].data
+        >>> str(read_program("parameter a = 1")[0].statements[0].data)
         'parameter_decl'
     """
     if isinstance(source, str) and (source.endswith(".firm") is False or "\n" in source):
@@ -59,7 +59,7 @@ def to_hs3(source: str | PathLike[str], base: str | PathLike[str] | None = None)
     (``misc.firmc.expression_dialect``: firmc reads it, other readers refuse those objects).
 
     Example:
-        >>> doc = to_hs3("parameter a = 1\nfunction f = 2a^2")
+        >>> doc = to_hs3("parameter a = 1\\nfunction f = 2a^2")
         >>> doc["functions"][0]["expression"], "expression_dialect" in doc["misc"]["firmc"]
         ('2.0*a^2.0', False)
     """
@@ -125,6 +125,8 @@ def _locate(exc: FirmError, prog: Program, low: Lowered) -> FirmError:
         return exc
     path = tuple(getattr(exc, "path", ()) or ())
     message = getattr(exc, "message", str(exc))
+    if path and isinstance(path[-1], str) and f"'{path[-1]}'" not in message and path[-1] not in message:
+        message = f"'{path[-1]}': {message}"  # JSON names the field by its path, a program by the caret
     while path:
         at = low.where.get(path)
         if at is not None:

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from lark import Token, Tree
 
+from ...errors import did_you_mean
+
 if TYPE_CHECKING:
     from .lower import _Lower
 
@@ -48,7 +50,8 @@ def read_table(low: _Lower, call: Tree[Any], name: str) -> dict[str, Any]:
         columns.append(str(a))
     unknown = [k for k in keywords if k != "weights" or fn != "csv"]
     if unknown:
-        raise low.p.error(f"{fn} has no argument '{unknown[0]}'", keywords[unknown[0]].children[0])
+        hint = did_you_mean(unknown[0], ["weights"] if fn == "csv" else [])
+        raise low.p.error(f"{fn} has no argument '{unknown[0]}'{hint}", keywords[unknown[0]].children[0])
     if not columns:
         raise low.p.error(f"{fn} needs the observables it holds: {fn}(\"file\", x, y)", call)
     path = Path(file) if low.base is None else low.base / file
@@ -58,6 +61,10 @@ def read_table(low: _Lower, call: Tree[Any], name: str) -> dict[str, Any]:
         table, weights = (_csv(path, columns, weight_name) if fn == "csv" else (_npy(path, len(columns)), None))
     except OSError as exc:
         raise low.p.error(f"cannot read '{file}': {exc.strerror or exc}", positional[0]) from None
+    except MissingColumn as exc:
+        at = weights_col.children[1] if weights_col is not None and exc.column == weight_name else \
+            positional[1 + columns.index(exc.column)]
+        raise low.p.error(f"'{file}': {exc}", at) from None
     except ValueError as exc:
         raise low.p.error(f"'{file}': {exc}", positional[0]) from None
     axes = []
@@ -67,12 +74,26 @@ def read_table(low: _Lower, call: Tree[Any], name: str) -> dict[str, Any]:
         lo, hi = axis.get("min", -np.inf), axis.get("max", np.inf)
         outside = np.flatnonzero((table[:, k] < lo) | (table[:, k] > hi))
         if outside.size:
-            raise low.p.error(f"'{file}': {outside.size} values of '{col}' outside its domain [{lo:g}, {hi:g}] "
+            many = f"{outside.size} values" if outside.size > 1 else "a value"
+            raise low.p.error(f"'{file}': {many} of '{col}' outside its domain [{lo:g}, {hi:g}] "
                               f"(the first in row {outside[0] + 1})", positional[0])
     out: dict[str, Any] = {"name": name, "type": "unbinned", "axes": axes, "entries": table.tolist()}
     if weights is not None:
         out["weights"] = weights.tolist()
     return out
+
+
+class MissingColumn(ValueError):
+    """A column the program names and the file's header lacks.
+
+    Example:
+        >>> MissingColumn("y", ["x"]).column
+        'y'
+    """
+
+    def __init__(self, column: str, header: list[str]) -> None:
+        self.column = column
+        super().__init__(f"no column '{column}' in the header {header}")
 
 
 def _csv(path: Path, columns: list[str], weights: str | None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -82,7 +103,7 @@ def _csv(path: Path, columns: list[str], weights: str | None) -> tuple[np.ndarra
         want = [*columns, *([weights] if weights else [])]
         missing = [c for c in want if c not in header]
         if missing:
-            raise ValueError(f"no column '{missing[0]}' in the header {header}")
+            raise MissingColumn(missing[0], header)
         idx = [header.index(c) for c in want]
         values: list[list[float]] = []
         for n, row in enumerate(rows, start=2):

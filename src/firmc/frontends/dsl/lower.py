@@ -8,6 +8,7 @@ expression; ``data`` to HS3 data (``csv(...)`` and ``npy(...)`` read files), ``l
 that takes a name or a number becomes a function of its own, named ``<object>_<field>``.
 
 Example:
+    >>> from firmc.frontends.dsl import parse_program
     >>> doc = lower(parse_program("observable x in [0, 1]\\nparameter mu = 0.5 in [0, 1]\\n"
     ...                           "distribution g = gaussian(x, mean=mu, sigma=0.1)")).doc
     >>> doc["distributions"]
@@ -150,7 +151,8 @@ class _Lower:
     def number(self, tree: Any, what: str = "a number") -> float:
         v = self.constant(tree, what)
         if isinstance(v, complex | bool):
-            raise self.p.error(f"expected {what}, got {v}", tree)
+            got = "a complex value" if isinstance(v, complex) else "a boolean"
+            raise self.p.error(f"expected {what}, got {got}", tree)
         return v
 
     def parsed(self, tree: Any) -> ParsedExpression:
@@ -191,16 +193,21 @@ class _Lower:
         return value
 
     def check_names(self, tree: Any, allowed: tuple[str, ...] = ("observable", "parameter", "function")) -> None:
-        """Every name an expression uses is declared, as something an expression can use."""
+        """Every name an expression uses is declared, as something an expression can use; a declared object is not
+        called like a function."""
+        for call in _calls(tree):
+            got = self.declared.get(str(call))
+            if got is not None:
+                raise self.p.error(f"'{call}' is {_a(got[0])}: an expression uses it by its name, without "
+                                   "arguments", call)
         for tok in _names(tree):
             got = self.declared.get(str(tok))
             if got is None:
                 known = [n for n, (k, _) in self.declared.items() if k in allowed] + list(FUNCTIONS["firm"])
                 raise self.p.error(f"undefined name '{tok}'{did_you_mean(str(tok), known)}", tok)
             if got[0] not in allowed:
-                want = " or ".join(f"{'an' if k[0] in 'aeiou' else 'a'} {k}" for k in allowed)
-                raise self.p.error(f"type mismatch: '{tok}' is {'an' if got[0][0] in 'aeiou' else 'a'} {got[0]}; "
-                                   f"expected {want}", tok)
+                want = " or ".join(_a(k) for k in allowed)
+                raise self.p.error(f"type mismatch: '{tok}' is {_a(got[0])}; expected {want}", tok)
 
     def is_complex(self, tree: Any) -> bool:
         def resolve(name: str) -> Node:
@@ -277,6 +284,12 @@ class _Lower:
         if call is not None and library_type(str(call.children[0]), _other(kind)) is not None:
             raise self.p.error(f"'{call.children[0]}' is a {_other(kind)}: declare it with '{_other(kind)} "
                                f"{name} = ...'", call.children[0])
+        if call is not None and str(call.children[0]) not in FUNCTIONS["firm"] and \
+                str(call.children[0]) not in self.declared:
+            known = [t[:-5] if t.endswith("_dist") and kind == "distribution" else t for t, s in TYPES.items()
+                     if s.kind == kind]
+            raise self.p.error(f"unknown {kind} type '{call.children[0]}'{did_you_mean(str(call.children[0]), known)}",
+                               call.children[0])
         if (isinstance(value, Tree) and value.data in ("list", "record")) or \
                 (isinstance(value, Token) and value.type == "STRING"):
             raise self.p.error(f"expected a library type or an expression for the {kind} '{name}'", value)
@@ -418,7 +431,7 @@ class _Lower:
             items = v.children if isinstance(v, Tree) and v.data == "list" else [v]
             for item in items:
                 if not (isinstance(item, Token) and item.type == "NAME"):
-                    raise self.p.error(f"expected the name of a {allowed}", item)
+                    raise self.p.error(f"expected the name of {_a(allowed)}", item)
                 self.check_names(item, (allowed,))
             obj[key] = [str(i) for i in items]
             self.where[(*path, key)] = v
@@ -436,7 +449,9 @@ class _Lower:
         rtol = self.number(st.children[2], "a tolerance") if len(st.children) > 2 else 1e-9
         if not (isinstance(expr, Tree) and expr.data == "expr_eq" and len(expr.children) == 3
                 and expr.children[1] == "=="):
-            raise self.p.error("expected 'check entry(x=..., p=...) == value'", expr)
+            at = expr.children[1] if isinstance(expr, Tree) and len(expr.children) == 3 and \
+                isinstance(expr.children[1], Token) else expr
+            raise self.p.error("expected 'check entry(x=..., p=...) == value'", at)
         call, expected = expr.children[0], expr.children[2]
         if not (isinstance(call, Tree) and call.data == "expr_call"):
             raise self.p.error("expected an entry with its point, e.g. model(x=1.5, mu=0.3)", call)
@@ -444,22 +459,20 @@ class _Lower:
         kind = self.declared.get(str(entry), ("", None))[0]
         if kind not in ("distribution", "function", "likelihood"):
             known = [n for n, (k, _) in self.declared.items() if k in ("distribution", "function", "likelihood")]
-            raise self.p.error(f"undefined name '{entry}'{did_you_mean(str(entry), known)}: check needs a "
-                               "distribution, function or likelihood", entry)
+            raise self.p.error(f"undefined name '{entry}' (check needs a distribution, function or likelihood)"
+                               f"{did_you_mean(str(entry), known)}", entry)
         point: dict[str, float] = {}
         for a in call.children[1:]:
             if not (isinstance(a, Tree) and a.data == "keyword"):
                 raise self.p.error("give the point by name: model(x=1.5, mu=0.3)", a)
             key = a.children[0]
-            if str(key) not in self.declared or self.declared[str(key)][0] not in ("observable", "parameter"):
-                known = [n for n, (k, _) in self.declared.items() if k in ("observable", "parameter")]
-                raise self.p.error(f"undefined name '{key}'{did_you_mean(str(key), known)}", key)
-            point[str(key)] = value = self.number(a.children[1])
+            self.check_names(key, ("observable", "parameter"))
+            point[str(key)] = v = self.number(a.children[1])
             axis = next((ax for ax in self.axes if ax["name"] == str(key)), {})
             lo, hi = axis.get("min", -math.inf), axis.get("max", math.inf)
-            if not lo <= value <= hi:
-                raise self.p.error(f"{key} = {value:g} is outside its domain [{lo:g}, {hi:g}]", a.children[1])
-        value = self.constant(expected, "the expected value")
+            if not lo <= v <= hi:
+                raise self.p.error(f"{key} = {v:g} is outside its domain [{lo:g}, {hi:g}]", a.children[1])
+        value = self.constant(expected, "a number for the expected value")
         out: Any = [value.real, value.imag] if isinstance(value, complex) else float(value)
         self.validations.append({"entry": str(entry), "point": point, "value": out, "rtol": rtol,
                                  "label": f"{self.p.origin}:{st.meta.line}"})
@@ -469,6 +482,26 @@ class _Lower:
         if key in self.raw:
             raise self.p.error(f"'hs3 {key}' is given twice", st.children[0])
         self.raw[key] = self.json(st.children[1], (key,))
+
+
+_ARTICLE = {"observable": "an observable", "data": "a data set"}
+
+
+def _a(kind: str) -> str:
+    return _ARTICLE.get(kind, f"a {kind}")
+
+
+def _calls(tree: Any) -> list[Any]:
+    """The names of the functions an expression calls."""
+    out: list[Any] = []
+    stack = [tree]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Tree):
+            if item.data == "expr_call":
+                out.append(item.children[0])
+            stack.extend(item.children)
+    return out
 
 
 def _other(kind: str) -> str:

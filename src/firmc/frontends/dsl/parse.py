@@ -3,7 +3,7 @@ wrong where (``file:line:col``, the line, a caret), with names for the common mi
 
 Example:
     >>> prog = parse_program("observable x in [0, 1]  # the mass")
-    >>> [s.data for s in prog.statements], prog.comments[0].text
+    >>> [str(s.data) for s in prog.statements], prog.comments[0].text
     (['observable_decl'], '# the mass')
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput
 
-from ...errors import SourceError
+from ...errors import SourceError, did_you_mean
 from ..expr import _parser
 
 STATEMENT_KEYWORDS = ("observable", "parameter", "const", "distribution", "function", "data", "likelihood",
@@ -64,37 +64,39 @@ class Program:
                            column=getattr(pos, "column", 1) or 1, origin=self.origin)
 
 
-# Common mistakes, by example: an error whose parser state and next token (statement keywords and the end of the
-# program count as one) are those of an example gets its label (tests/test_dsl_errors.py checks that every
-# example fails to parse and maps to its own label). Mistakes that depend on more than the parser's state
-# (brackets, operators at the end of a statement, 'const', '=' in a check) are found by _syntax_error first.
+# Common mistakes, by example: a syntax error in the parser state of an example, before a token of the same kind
+# (statement keywords and the end of the program count as one kind), gets the example's label; every example fails
+# to parse and maps to its own label (tests/test_dsl_errors.py). Mistakes that the parser state alone does not tell
+# (brackets never closed, an operator without its value, 'const', '=' in a check ...) are found by _diagnose first.
 _STATEMENT = ("a statement starts with a keyword: observable, parameter, const parameter, distribution, function, "
               "data, likelihood, check or hs3")
 _CONST = "'const' goes before 'parameter': 'const parameter n = 3'"
-_DOMAIN = "expected 'in [lo, hi]' after the value"
+_DOMAIN = "expected 'in' before the domain: 'in [lo, hi]'"
+_NAME = "expected a name after the keyword"
+_CHECK_EXAMPLE = "check model(x=1.5, mu=0.3) == 0.25"
+_CHECK = f"a check needs an entry, its point and the expected value: {_CHECK_EXAMPLE}"
 _MISTAKES: dict[str, list[str]] = {
     "a parameter needs a value, e.g. 'parameter mu = 0.5 in [0, 1]'": [
         "parameter a in [0, 1]", "parameter a\n", "parameter a\nparameter b = 1", "const parameter a\n",
         "parameter a\nobservable x in [0, 1]", "parameter a\ndistribution g = a", "parameter a 1",
         "parameter a [0, 1]", "const parameter a in [0, 1]", "const parameter a 1",
     ],
-    "expected 'in [lo, hi]' after the name": ["observable x [0, 1]", "observable x 0, 1"],
-    "a domain is two numbers: 'in [lo, hi]'": ["observable x in [0]", "observable x in [0, 1, 2]",
-                                               "observable x in 0, 1", "observable x in (0, 1)",
-                                               "observable x in -1, 1", "observable x in x",
-                                               "observable x in {0, 1}", "observable x in\n",
-                                               "parameter a = 1 in (0, 1)", "parameter a = 1 in [0]",
-                                               "parameter a = 1 in 0, 1"],
-    "expected '=' and a value after the name": ["distribution g gaussian(x)", "function f a + b",
-                                                "data d csv(\"f.csv\")", "likelihood l nll(a, b)",
-                                                "function f 2", "distribution g\n", "function f\n",
-                                                "hs3 k [1]"],
-    "expected '=' after the name: a function has no argument list, the names it uses are its arguments "
+    _DOMAIN: ["observable x [0, 1]", "observable x 0, 1"],
+    "a domain is two numbers: 'in [lo, hi]'": [
+        "observable x in [0]", "observable x in [0, 1, 2]", "observable x in 0, 1", "observable x in (0, 1)",
+        "observable x in -1, 1", "observable x in x", "observable x in {0, 1}", "observable x in\n",
+        "parameter a = 1 in (0, 1)", "parameter a = 1 in [0]", "parameter a = 1 in 0, 1",
+    ],
+    "expected '=' and a value after the name": [
+        "distribution g gaussian(x)", "function f a + b", "data d csv(\"f.csv\")", "likelihood l nll(a, b)",
+        "function f 2", "distribution g\n", "function f\n", "hs3 k [1]",
+    ],
+    "expected '=' after the name: a declaration has no argument list, the names its value uses are its arguments "
     "('function f = x^2')": ["function f(x) = x^2", "distribution g(x) = x"],
-    "expected a name after the keyword": ["distribution = a", "function = a", "observable in [0, 1]",
-                                          "parameter = 1", "data = a", "likelihood = a", "observable\n",
-                                          "parameter\n", "distribution\n", "function\n", "observable 1",
-                                          "hs3 = 1"],
+    _NAME: [
+        "distribution = a", "function = a", "observable in [0, 1]", "parameter = 1", "data = a", "likelihood = a",
+        "observable\n", "parameter\n", "distribution\n", "function\n", "observable 1", "hs3 = 1",
+    ],
     _STATEMENT: ["x = 1", "mu = gaussian(x)", "observable x in [0, 1]\ny = 2", "observable x in [0, 1]\nfoo bar",
                  "param a = 1", "dist g = a"],
     _CONST: ["const observable x in [0, 1]", "const distribution g = a", "const a = 1", "parameter const a = 1"],
@@ -105,6 +107,7 @@ _KEYWORDS = frozenset({"OBSERVABLE", "PARAMETER", "CONST", "DISTRIBUTION", "FUNC
 # tokens a value must follow: a statement that ends with one of them is incomplete
 _OPERATORS = frozenset({"PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "DIVINT", "POW", "EQ_OP", "REL_OP", "ANDAND",
                         "OROR", "QMARK", "COLON", "BANG", "EQUAL", "COMMA", "RTOL"})
+_RESERVED = frozenset({*STATEMENT_KEYWORDS, "in", "rtol"})
 _OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
 _VALUE_END = frozenset({"NAME", "NUMBER", "STRING", "PLACEHOLDER", "RPAR", "RSQB", "RBRACE"})
 _VALUE_START = frozenset({"NAME", "NUMBER", "STRING", "PLACEHOLDER", "LPAR", "LSQB", "LBRACE", "BANG"})
@@ -193,34 +196,38 @@ def _diagnose(exc: UnexpectedInput, text: str) -> tuple[str, int]:
         return f"'{stack[-1]}' was never closed", stack[-1].start_pos or 0
     if end is not None and before and before[-1].type in _OPERATORS:
         return f"a value is missing after '{before[-1]}'", before[-1].start_pos or 0
-    if at_end:
-        label = _mistake(exc)
-        if label is None and before and before[-1].type == "CONST":
-            label = _CONST
-        expected = sorted(getattr(exc, "expected", ()) or ())
-        return label or f"unexpected end of the program{_expected(expected)}", _last_char(text)
+    if before and before[-1].type == "CONST":  # `const observable x`, `parameter const n = 3`
+        return _CONST, before[-1].start_pos or 0
+    if end is not None and before and before[-1].type == "CHECK":
+        return _CHECK, before[-1].start_pos or 0
+    if end is not None:  # the end of the program, or the next statement: the caret goes after the incomplete one
+        label = _mistake(exc) if end == pos else None
+        expected = _expected(sorted(getattr(exc, "expected", ()) or ())) if end == pos else ""
+        message = f"unexpected end of the program{expected}" if at_end else f"incomplete statement{expected}"
+        return label or message, (before[-1].end_pos or 0) if before else 0
 
     if token.type in _OPEN.values() and (not stack or _OPEN[stack[-1].type] != token.type):
         if not stack:
             return f"unmatched '{token}'", pos
         return f"'{token}' does not match the '{stack[-1]}' at line {stack[-1].line}, " \
                f"column {stack[-1].column}", pos
-    if before and before[-1].type == "CONST":  # `const observable x`, `parameter const n = 3`
-        return _CONST, before[-1].start_pos or 0
     statement = next((str(t) for t in reversed(before) if t.type in _KEYWORDS and starts_line(t)), "")
     after_value = bool(before) and before[-1].type in _VALUE_END
-    if token.type == "EQUAL" and statement == "check" and not stack:
-        return "a check compares with '==': check model(x=1.5, mu=0.3) == 0.25", pos
-    if token.type == "NAME" and starts_line(token) and (not before or after_value):
-        return _STATEMENT, pos
+    if token.type == "NAME" and starts_line(token) and (not before or after_value):  # `parmeter a = 1`
+        return _STATEMENT + did_you_mean(str(token), STATEMENT_KEYWORDS), pos
     if token.type == "EQUAL" and previous is not None and previous.type == "NAME" and starts_line(previous) and \
             len(before) > 1 and before[-2].type in _VALUE_END:  # `parameter a = 1` then `y = 2`: read as `1y`
         return _STATEMENT, previous.start_pos or 0
-    if token.type == "LSQB" and statement in ("observable", "parameter") and not stack and after_value:
-        return _DOMAIN, pos
+    if token.type == "EQUAL" and statement == "check" and not stack and before[-1].type == "RPAR":
+        return "a check compares with '==': " + _CHECK_EXAMPLE, pos
+    if previous is not None and previous.type == "NAME" and str(previous) in _RESERVED and len(before) > 1 and \
+            before[-2].type in _KEYWORDS:  # `observable in [0, 1]`: the name is missing, 'in' is read as one
+        return _NAME, previous.start_pos or 0
     label = _mistake(exc)
     if label is not None:
         return label, pos
+    if token.type == "LSQB" and statement in ("observable", "parameter") and not stack and after_value:
+        return _DOMAIN, pos  # `parameter a = 1 [0, 1]` (the state after a value is shared by all expressions)
     if token.type in _VALUE_START and after_value:
         closer = _TERMINAL_TEXT[_OPEN[stack[-1].type]] if stack else ""
         return f"unexpected '{token}'; expected " + (f"',' or {closer}" if closer else "an operator"), pos
@@ -238,11 +245,6 @@ def _open_brackets(tokens: list[Token]) -> list[Token]:
     return stack
 
 
-def _last_char(text: str) -> int:
-    """Where a caret at the end of a program goes: just after its last character that is not a blank."""
-    return len(text.rstrip())
-
-
 _TERMINAL_TEXT = {"RSQB": "']'", "RPAR": "')'", "RBRACE": "'}'", "COMMA": "','", "EQUAL": "'='", "IN": "'in'",
                   "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "LSQB": "'['", "EQ_OP": "'=='"}
 
@@ -258,7 +260,7 @@ def parse_program(text: str, origin: str = "<firm>") -> Program:
     """Parse a firm program (syntax only); :class:`SourceError` with a caret when malformed.
 
     Example:
-        >>> parse_program("parameter mu = 1 in [0, 2]").statements[0].data
+        >>> str(parse_program("parameter mu = 1 in [0, 2]").statements[0].data)
         'parameter_decl'
         >>> try:
         ...     parse_program("parameter a in [0, 1]", "m.firm")

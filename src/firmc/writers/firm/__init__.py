@@ -169,7 +169,9 @@ class _Writer:
     def _raw(self) -> dict[str, Any]:
         raw: dict[str, Any] = {}
         meta = {k: v for k, v in self.doc.get("metadata", {}).items() if k != "hs3_version"}
-        if meta.get("packages"):
+        meta["packages"] = [p for p in meta.get("packages", []) if not (isinstance(p, dict) and p.get("name") ==
+                                                                        "firmc")]  # firmc's HS3 writer
+        if meta["packages"] or len(meta) > 1:
             raw["metadata"] = {"hs3_version": self.doc["metadata"].get("hs3_version", "0.2"), **meta}
         for key in ("domains", "parameter_points"):
             extra = self.doc.get(key, [])[1:]

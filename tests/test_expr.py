@@ -261,7 +261,7 @@ ERRORS = [
     ("TMath::Landau()", "root", 1, 1, "takes 1 to 4 arguments, got 0"),
     ("2 ** x", "julia", 1, 3, "'**' is not an operator of the julia dialect"),
     ("2 x", "julia", 1, 3, "unexpected 'x'; expected an operator"),
-    ("1 + (1im < 2)", "julia", 1, 10, "op 'lt' is defined for real arguments only"),
+    ("1 + (1im < 2)", "julia", 1, 10, "'<' is defined for real arguments only"),
     ("erf(1)", "julia", 1, 1, "unknown function 'erf'"),
 ]
 

@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -491,17 +492,25 @@ def _a(kind: str) -> str:
     return _ARTICLE.get(kind, f"a {kind}")
 
 
-def _calls(tree: Any) -> list[Any]:
-    """The names of the functions an expression calls."""
-    out: list[Any] = []
+def _walk(tree: Any, names_only: bool = False) -> Iterator[Any]:
+    """The trees and tokens of a value, depth first in source order (an explicit stack). ``names_only``: not the
+    names that are no model names (a called function, a keyword's key, the ``im`` of ``2im``)."""
     stack = [tree]
     while stack:
         item = stack.pop()
+        yield item
         if isinstance(item, Tree):
-            if item.data == "expr_call":
-                out.append(item.children[0])
-            stack.extend(item.children)
-    return out
+            kids = item.children
+            if names_only and item.data in ("expr_call", "keyword", "entry"):
+                kids = kids[1:]
+            elif names_only and item.data == "expr_juxt" and str(kids[1]) == "im":
+                kids = [kids[0], *kids[2:]]
+            stack.extend(reversed(kids))
+
+
+def _calls(tree: Any) -> list[Any]:
+    """The names of the functions an expression calls."""
+    return [t.children[0] for t in _walk(tree) if isinstance(t, Tree) and t.data == "expr_call"]
 
 
 def _other(kind: str) -> str:
@@ -514,20 +523,8 @@ def _call(v: Any) -> Tree[Any] | None:
 
 def _names(tree: Any) -> list[Token]:
     """The model names an expression uses (not function names, keyword keys or the firm constants)."""
-    out: list[Token] = []
-    stack = [tree]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, Tree):
-            kids = item.children
-            if item.data in ("expr_call", "keyword", "entry"):
-                kids = kids[1:]
-            elif item.data == "expr_juxt" and str(kids[1]) == "im":
-                kids = [kids[0], *kids[2:]]
-            stack.extend(reversed(kids))
-        elif isinstance(item, Token) and item.type == "NAME" and str(item) not in CONSTANTS["firm"]:
-            out.append(item)
-    return out
+    return [t for t in _walk(tree, names_only=True)
+            if isinstance(t, Token) and t.type == "NAME" and str(t) not in CONSTANTS["firm"]]
 
 
 def _string(tok: Token, prog: Program) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -218,6 +219,17 @@ def test_examples_agree_on_every_target(path: Path) -> None:
     assert m.validations, "an example must have check statements"
     lines = check(m, available_targets())
     assert all(ln.ok for ln in lines), format_report([ln for ln in lines if not ln.ok])
+
+
+@pytest.mark.skipif(shutil.which("nvcc") is None, reason="needs nvcc (CUDA is compiled and assembled here, not run)")
+@pytest.mark.parametrize("path", EXAMPLE_PROGRAMS, ids=lambda p: p.name)
+def test_examples_compile_to_cuda(path: Path, tmp_path: Path) -> None:
+    """The cuda target runs on a GPU only (test_cuda.py, where there is one); here every checked entry of the
+    examples is compiled to CUDA C++ and assembled to PTX by nvcc."""
+    m = firmc.load(path)
+    for entry in sorted({v.entry for v in m.validations}):
+        written = firmc.compile(m, "cuda", entry).write(tmp_path / entry)
+        assert {Path(w).suffix for w in written} >= {".cu", ".ptx"}, entry
 
 
 def test_at_least_three_examples() -> None:

@@ -232,6 +232,18 @@ def test_examples_compile_to_cuda(path: Path, tmp_path: Path) -> None:
         assert {Path(w).suffix for w in written} >= {".cu", ".ptx"}, entry
 
 
+@pytest.mark.parametrize("path", EXAMPLE_PROGRAMS, ids=lambda p: p.name)
+def test_examples_through_hs3_and_back(path: Path) -> None:
+    """firm -> HS3 -> firm: the same variables and values (complex expressions stay in firm syntax in the HS3)."""
+    m = firmc.load(path)
+    doc = json.loads(json.dumps(to_hs3(path)))
+    via_hs3 = firmc.load(doc)
+    via_firm = load_firm(hs3_to_firm(doc), base=path.parent)
+    for back in (via_hs3, via_firm):
+        assert_same_variables(m, back, {})
+        assert_same_values(m, back, {})
+
+
 def test_at_least_three_examples() -> None:
     assert {p.name for p in EXAMPLE_PROGRAMS} >= {"gauss_exp.firm", "pipi_swave.firm", "d3pi_dalitz.firm"}
 

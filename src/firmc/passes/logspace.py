@@ -12,9 +12,15 @@ For a real per-event ``log(arg)``, ``arg`` is flattened into ``P * prod(F_j ** k
   saved (``m + log(sum exp(b_i - m))``); it is done for the underflow;
 * ``pow(b, q)`` gives ``q * log(b)`` where that is exact: ``b >= 0`` proven, or ``q`` a non-integer
   constant (both sides NaN for ``b < 0``); ``sqrt(b)`` gives ``0.5 * log(b)``;
+* ``select(c, u, v)`` gives ``select(c, log u, log v)``, each branch in log space, where a branch has a
+  log-space form and at most one per-event branch keeps a plain ``log`` (a Crystal Ball 40 sigma from its
+  mean: its core's exponent, not ``log(0)``);
 * the other per-event factors stay together under one ``log``, so a split never adds a logarithm; ``P``
   becomes ``log(P)``, once per evaluation (inside that ``log`` when ``P``'s sign is unknown and other
-  factors remain). A ``log`` with nothing to split stays as it is.
+  factors remain), its exponential factors (looking into the products ``P`` is made of) as their exponents:
+  a closed-form normalisation ``Z = exp(shift) rest`` (:mod:`firmc.library.integrals`) gives
+  ``-shift - log(rest)``, finite where ``Z`` under- or overflows (the mean 40 sigma beyond the range). The
+  same holds for the coefficients of a log-sum-exp. A ``log`` with nothing to split stays as it is.
 
 Which splits are exact: ``log(u * v) = log(u) + log(v)`` needs ``u, v >= 0``. A factor ``exp(a) > 0`` always
 splits off; the log-sum-exp needs every coefficient ``c_i >= 0``, which :class:`Signs` proves from the
@@ -347,6 +353,69 @@ def _coefficient_sign(c: Product, signs: Signs) -> Sign:
     return out
 
 
+def _flat(n: Node, limit: int = 64) -> Product | None:
+    """The per-evaluation product under ``n`` (mul, div, neg of real values) flattened, or None where it has
+    more than ``limit`` factors."""
+    out = Product()
+    stack = [(n, False)]
+    while stack:
+        m, inverse = stack.pop()
+        if not m.free and m.op in ("mul", "div", "neg") and all(a.type.dtype is DType.REAL for a in m.args):
+            if m.op == "neg":
+                out.sign = -out.sign
+            stack.extend((a, inverse != (m.op == "div" and i == 1)) for i, a in enumerate(m.args))
+            continue
+        side = out.den if inverse else out.num
+        side[m] = side.get(m, 0) + 1
+        if len(out.num) + len(out.den) > limit:
+            return None
+    return out
+
+
+def _exp_factors(p: Product) -> tuple[Sum, Product]:
+    """The exponential factors of the per-evaluation product ``p`` (looking into the products it is made of)
+    as the sum of their exponents, and the other factors: ``log(exp(s) r) = s + log(r)`` exactly
+    (``exp(s) > 0``), and finite where ``exp(s)`` over- or underflows (a normalisation integral
+    ``exp(-p^2) rest`` with the mean 40 sigma beyond the range, see :func:`firmc.library.integrals.gaussian_integral`).
+    A factor without an exponential inside stays as it is.
+
+    Example:
+        >>> from firmc.ir import param
+        >>> e, r = _exp_factors(Product(1, {param("a"): 1}, {apply("exp", param("s")) * 2.0: 1}))
+        >>> [t.op for t in e.neg], [f.op for f in r.num], [f.op for f in r.den]
+        (['param'], ['param'], ['const'])
+    """
+    shifts, rest = Sum(), Product(p.sign)
+    for side, negative in ((p.num, False), (p.den, True)):
+        for f, k in side.items():
+            flat = _flat(f)
+            if flat is None or not any(g.op == "exp" for g in (*flat.num, *flat.den)):
+                flat = Product(1, {f: 1})
+            rest.sign *= flat.sign ** k
+            for inner, inv in ((flat.num, negative), (flat.den, not negative)):
+                for g, j in inner.items():
+                    if g.op == "exp":
+                        shifts.add(g.args[0], j * k, inv)
+                    else:
+                        out = rest.den if inv else rest.num
+                        out[g] = out.get(g, 0) + j * k
+    return shifts, rest
+
+
+def _add_terms(e: Sum, terms: Sum) -> None:
+    for side, negative in ((terms.pos, False), (terms.neg, True)):
+        for t, k in side.items():
+            e.add(t, k, negative)
+
+
+def _add_log(e: Sum, p: Product) -> None:
+    """Add ``log(p)`` to ``e`` for a per-evaluation product ``p`` (its exponential factors as exponents)."""
+    shifts, rest = _exp_factors(p)
+    _add_terms(e, shifts)
+    if not rest.trivial():
+        e.add(apply("log", build_product(rest)))
+
+
 def _log_of_sum(s: Node, signs: Signs, max_terms: int, scale: Product | None = None) -> Node | None:
     """The log-sum-exp of the sum ``s`` (times the per-evaluation ``scale``, folded into the coefficients)."""
     terms = _exp_terms(s)
@@ -358,8 +427,7 @@ def _log_of_sum(s: Node, signs: Signs, max_terms: int, scale: Product | None = N
         return None
     bs = []
     for c, e in terms:
-        if not c.trivial():
-            e.add(apply("log", build_product(c)))
+        _add_log(e, c)
         bs.append(build_sum(e))
     return logsumexp(bs)
 
@@ -378,10 +446,24 @@ def _split_power(f: Node, signs: Signs, max_terms: int) -> Node | None:
     return None
 
 
+def _log_of_select(f: Node, signs: Signs, max_terms: int) -> Node | None:
+    """``log(select(c, u, v))`` as ``select(c, log u, log v)``, each branch in log space, where a branch has a
+    log-space form and at most one per-event branch keeps a plain ``log`` (no logarithm added per event): the
+    core of a Crystal Ball 40 sigma from its mean gives its exponent, not log(0)."""
+    c, u, v = f.args
+    logs = [log_of(b, signs, max_terms) if b.free else None for b in (u, v)]
+    if all(g is None for g in logs) or sum(g is None and bool(b.free) for g, b in zip(logs, (u, v), strict=True)) > 1:
+        return None
+    lu, lv = (g if g is not None else apply("log", b) for g, b in zip(logs, (u, v), strict=True))
+    return apply("select", c, lu, lv)
+
+
 def _log_piece(f: Node, signs: Signs, max_terms: int) -> Node | None:
     """``log(f)`` for a per-event factor that has a log-space form, else None."""
     if f.op == "exp":
         return f.args[0]
+    if f.op == "select" and f.type.dtype is DType.REAL:
+        return _log_of_select(f, signs, max_terms)
     return _log_of_sum(f, signs, max_terms) if is_sum_op(f) else _split_power(f, signs, max_terms)
 
 
@@ -414,14 +496,13 @@ def log_of(arg: Node, signs: Signs, max_terms: int = MAX_TERMS) -> Node | None:
                 pieces.add(piece, k, negative)
     if not pieces.pos and not pieces.neg:
         return None
-    if rest.trivial():
-        if not par.trivial():
-            pieces.add(apply("log", build_product(par)))
-    elif signs.nonneg(build_product(par)):
-        if not par.trivial():
-            pieces.add(apply("log", build_product(par)))
-        pieces.add(apply("log", build_product(rest)))
+    if rest.trivial() or signs.nonneg(build_product(par)):
+        _add_log(pieces, par)
+        if not rest.trivial():
+            pieces.add(apply("log", build_product(rest)))
     else:
+        shifts, par = _exp_factors(par)
+        _add_terms(pieces, shifts)
         pieces.add(apply("log", build_product(rest.times(par))))
     return build_sum(pieces)
 

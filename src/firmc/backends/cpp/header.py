@@ -37,7 +37,7 @@ from .. import EVENTS, Program
 from ..csource.dialects import CPP, CDialect, c_literal
 from ..csource.emit import CFunction
 from ..csource.tables import CTables
-from ..naming import file_stem
+from ..naming import c_string, comment, comment_lines, file_stem
 from ..quadrules import rules_for
 from ..schedule import post_order
 
@@ -70,7 +70,7 @@ def c_array(name: str, values: np.ndarray, decl: str = "inline constexpr double"
 
 
 def _strings(items: Sequence[str]) -> str:
-    return "{" + ", ".join('"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' for s in items) + "}"
+    return "{" + ", ".join(f'"{c_string(s)}"' for s in items) + "}"
 
 
 def _doubles(items: Sequence[float]) -> str:
@@ -98,9 +98,11 @@ class HeaderWriter:
             cols = {}
             for j, (col, values) in enumerate(sorted(d.columns.items())):
                 cols[col] = self.constant(f"D{k}_{j}", values, data=True) + "[i]"
+                self.consts[-1] = f"// {comment(f'data set {name}: {col}')}\n{self.consts[-1]}"
             weights = ""
             if d.weights is not None:
                 weights = self.constant(f"D{k}_w", d.weights, data=True)
+                self.consts[-1] = f"// {comment(f'data set {name}: weights')}\n{self.consts[-1]}"
             self.datasets[name] = (cols, weights, str(d.size))
         defaults = {k: p.value for k, p in program.defaults.items()}
         self.rules = {}
@@ -226,7 +228,8 @@ def write_functions(w: HeaderWriter) -> tuple[list[str], str]:
 
 
 def metadata(program: Program, free: list[str]) -> list[str]:
-    """The declarations of the parameters' and observables' names, defaults and bounds.
+    """The declarations of the parameters' and observables' names (as in the model), defaults and bounds, and the
+    entry's name.
 
     Example:
         >>> from firmc.ir import param
@@ -250,6 +253,7 @@ def metadata(program: Program, free: list[str]) -> list[str]:
         f"inline constexpr const char* observable_names[] = {_strings(obs) if obs else '{nullptr}'};",
         f"inline constexpr double observable_min[] = {_doubles([doms[o].attr('lo') for o in obs if o in doms])};",
         f"inline constexpr double observable_max[] = {_doubles([doms[o].attr('hi') for o in obs if o in doms])};",
+        f'inline constexpr const char* entry_name = "{c_string(program.name)}";',
     ]
     return meta
 
@@ -257,7 +261,7 @@ def metadata(program: Program, free: list[str]) -> list[str]:
 def _assemble(program: Program, w: HeaderWriter, free: list[str], main: str) -> str:
     ns = "firmc_" + file_stem(program.name)
     meta = metadata(program, free)
-    header = "".join(f"// {line}\n" for line in program.header.splitlines())
+    header = comment_lines(program.header, "//")
     c_api = c_api_text(ns, [(name, *SIGNATURES[name]) for name in w.names])
     consts = [*w.consts, *w.tables.declarations("inline constexpr")]
     return (f"{header}// C++17, self-contained (no firmc, no ROOT): #include it, or compile with -DFIRMC_C_API for a "

@@ -42,7 +42,7 @@ from ..cpp.header import (
 )
 from ..csource.dialects import CUDA
 from ..csource.tables import CTables
-from ..naming import file_stem
+from ..naming import comment_lines, file_stem
 from ..schedule import post_order
 from .kernels import CudaFunction, device_name
 from .prelude import PRELUDE
@@ -169,7 +169,7 @@ def cuda_text(program: Program) -> str:
     free, _ = write_functions(w)
     stem = file_stem(program.name)
     ns = "firmc_" + stem
-    header = "".join(f"// {line}\n" for line in program.header.splitlines())
+    header = comment_lines(program.header, "//")
     includes = "".join(f"#include <{h}>\n" for h in ("cuda_runtime.h", "cmath", "cstddef", "cstdint", "limits",
                                                     "mutex", "vector"))
     workspace = ("/// This program's device buffers (kept between calls).\ninline fc_cuda::Workspace& workspace() {\n"
@@ -194,7 +194,7 @@ def _tables(tables: CTables) -> list[str]:
 def _used(consts: list[str], functions: list[str]) -> list[str]:
     """The declarations of the arrays the code reads (a rule used on one side only has no copy on the other)."""
     code = "\n".join(functions)
-    names = [re.search(r"(\w+)\[\] = \{", c) for c in consts]
+    names = [re.search(r"^(?!//).*?\b(\w+)\[\] = \{", c, re.MULTILINE) for c in consts]  # not in a comment line
     return [c for c, m in zip(consts, names, strict=True) if m is None or re.search(rf"\b{m.group(1)}\b", code)]
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from ...interp import evaluate
 from ...ir import Dataset, Entry, Module, Observable, leaves, print_module, walk
 from .. import EVENT_WEIGHTS, EVENTS, Artifact, Evaluator, LazyFiles, Program
+from ..naming import comment_lines, file_stem
 
 
 class InterpBackend:
@@ -44,10 +45,10 @@ class InterpBackend:
                 m.observables[name] = Observable(name, doms[name].attr("lo"), doms[name].attr("hi"))
             for key, root in program.outputs.items():
                 m.entries[key] = Entry(key, "function", root, program.observables)
-            comment = "".join(f"# {line}\n" for line in program.header.splitlines())
+            comment = comment_lines(program.header, "#")
             return comment + print_module(m)
 
-        return Artifact(self.name, LazyFiles({f"{program.name}.firmir": render}), program)
+        return Artifact(self.name, LazyFiles({f"{file_stem(program.name)}.firmir": render}), program)
 
     def load(self, artifact: Artifact) -> Evaluator:
         """A callable evaluating every output from a dict of inputs.

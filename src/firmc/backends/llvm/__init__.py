@@ -22,7 +22,7 @@ from typing import Any
 from .. import Artifact, Evaluator, LazyFiles, Program
 from ..csource.pairs import lower_complex
 from ..lowering import lower_structural
-from ..naming import file_stem
+from ..naming import comment_lines, file_stem
 from .expand import expand_logaddexp
 from .loader import loader_text
 
@@ -132,7 +132,7 @@ class LlvmBackend:
         stem = file_stem(program.name)
 
         def text() -> str:
-            header = "".join(f"; {line}\n" for line in program.header.splitlines())
+            header = comment_lines(program.header, ";")
             gen = ModuleGen(lowered, vector_width(), host_triple(), str(target_machine().target_data))
             return header + str(gen.build())
 

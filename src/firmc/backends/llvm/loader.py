@@ -16,10 +16,10 @@ from __future__ import annotations
 from ...ir import leaves
 from ...ir.types import DType
 from .. import Program
-from ..naming import file_stem
+from ..naming import comment_lines, docstring_repr, file_stem
 
 _TEMPLATE = '''\
-{header}"""Loader of {lib} (firmc's llvm target): the entry {entry!r} through ctypes; NumPy only."""
+{header}"""Loader of {lib} (firmc's llvm target): the entry {doc_entry} through ctypes; NumPy only."""
 
 import ctypes
 import os
@@ -147,7 +147,8 @@ def loader_text(program: Program, lib: str) -> str:
             funcs += _GRAD
         if any(k.startswith("hess:") for k in outs):
             funcs += _HESS
-    header = "".join(f"# {line}\n" for line in program.header.splitlines())
-    return _TEMPLATE.format(header=header, lib=lib, entry=program.name, kind=program.kind,
+    header = comment_lines(program.header, "#")
+    return _TEMPLATE.format(header=header, lib=lib, entry=program.name, doc_entry=docstring_repr(program.name),
+                            kind=program.kind,
                             observables=observables, parameters=params, free=free,
                             ns="firmc_" + file_stem(program.name), functions=funcs)

@@ -31,7 +31,7 @@ from ...errors import UnsupportedFeature
 from ...ir import Module, Node
 from ...ir.types import DType
 from .. import Artifact, Evaluator, Program
-from ..naming import file_stem
+from ..naming import comment_lines, file_stem
 from .classes import ForeignClass, foreign_class
 from .scripts import Variable, macro, python_script
 
@@ -77,7 +77,7 @@ class RoofitBackend:
         header = ""
         if classes:
             header = f"{stem}_roofit.h"
-            banner = "".join(f"// {line}\n" for line in program.header.splitlines())
+            banner = comment_lines(program.header, "//")
             files[header] = banner + "\n".join(c.code for c in classes)
         args = (stem, variables, classes, f"{stem}_hs3.json", header, program.header)
         files[f"{stem}_roofit.py"] = python_script(*args)

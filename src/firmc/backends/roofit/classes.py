@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from ...ir import Entry, Module, Node, Observable, apply, leaves
 from ...ir.text import print_nodes
-from ..naming import file_stem
+from ..naming import c_string, file_stem
 
 GUARD_LINE = re.compile(r"^#pragma once\n", re.MULTILINE)
 
@@ -129,16 +129,6 @@ def _class_text(cls: str, ns: str, density: bool, observables: Sequence[str], pa
         lines += ["private:", f"  RooRealProxy {', '.join(proxies)};"]
     lines += ["};", ""]
     return "\n".join(line for line in lines if line != "")
-
-
-def c_string(text: str) -> str:
-    """The contents of a C++ string literal holding ``text``.
-
-    Example:
-        >>> print(c_string('a"b'))
-        a\\"b
-    """
-    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def c_double(v: float) -> str:

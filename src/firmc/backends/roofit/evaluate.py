@@ -111,13 +111,16 @@ class RoofitEvaluator:
         """
         ROOT = self.ROOT
         n = len(cols[0]) if cols else 1
-        columns = {o: np.ascontiguousarray(c, dtype=float) for o, c in zip(self.program.observables, cols,
-                                                                           strict=True)}
+        # by the variables' names in the workspace (the model's names where ROOT accepts them)
+        columns = {str(v.GetName()): np.ascontiguousarray(c, dtype=float) for v, c in zip(self.obs, cols, strict=True)}
         if weights is None:
             return ROOT.RooDataSet.from_numpy(columns, ROOT.RooArgSet(*self.obs))
-        columns["firmc_weight"] = np.ascontiguousarray(np.broadcast_to(np.asarray(weights, float), (n,)))
-        wvar = ROOT.RooRealVar("firmc_weight", "firmc_weight", 1.0)
-        return ROOT.RooDataSet.from_numpy(columns, ROOT.RooArgSet(*self.obs, wvar), weight_name="firmc_weight")
+        weight = "firmc_weight"
+        while weight in columns or self.w.arg(weight):  # a variable of the model has that name
+            weight += "_"
+        columns[weight] = np.ascontiguousarray(np.broadcast_to(np.asarray(weights, float), (n,)))
+        wvar = ROOT.RooRealVar(weight, weight, 1.0)
+        return ROOT.RooDataSet.from_numpy(columns, ROOT.RooArgSet(*self.obs, wvar), weight_name=weight)
 
     def _nll(self, cols: Sequence[np.ndarray], n: int, weights: Any) -> float:
         ROOT = self.ROOT

@@ -18,7 +18,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .classes import ForeignClass, c_double, c_string
+from ..naming import c_string, comment_lines
+from .classes import ForeignClass, c_double
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def python_script(stem: str, variables: Sequence[Variable], classes: Sequence[Fo
         >>> "RooJSONFactoryWSTool" in python_script("m", [], [], "m_hs3.json", "")
         True
     """
-    head = "".join(f"# {line}\n" if line else "#\n" for line in comment.splitlines())
+    head = comment_lines(comment, "#")
     var_rows = "".join(f"    ({v.name!r}, {_py_float(v.value)}, {_py_float(v.min)}, {_py_float(v.max)}, {v.const}),\n"
                        for v in variables)
     cls_rows = "".join(f"    ({c.name!r}, {c.cls!r}, {c.servers!r}),\n" for c in classes)
@@ -125,7 +126,7 @@ def macro(stem: str, variables: Sequence[Variable], classes: Sequence[ForeignCla
         >>> "void m_roofit()" in macro("m", [], [], "m_hs3.json", "")
         True
     """
-    head = "".join(f"// {line}\n" if line else "//\n" for line in comment.splitlines())
+    head = comment_lines(comment, "//")
     include = f'#include "{header_file}"\n' if classes else ""
     var_lines = "".join(
         f'  RooRealVar v{k}("{c_string(v.name)}", "{c_string(v.name)}", {c_double(v.value)}, {c_double(v.min)}, '

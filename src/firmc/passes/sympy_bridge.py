@@ -587,9 +587,7 @@ def _first_arithmetic() -> None:
 
 
 def _fill_meijerg_table() -> None:
-    """Build SymPy's Meijer-G lookup table (0.1 s) outside any budget. SymPy fills it in place on its first use
-    and rebuilds it only while it is empty: a budget running out during that first use would leave it partial
-    for the life of the process, and later integrals it should solve (a Gaussian's) would find no closed form."""
+    """SymPy's Meijer-G table (0.1 s): filled in place on first use, never again while non-empty (see warm_up)."""
     from sympy.integrals import meijerint
 
     if not meijerint._lookup_table:

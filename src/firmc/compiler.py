@@ -14,10 +14,10 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +32,9 @@ from .passes.context import Context
 from .passes.gradient import gradient_key
 from .passes.pipeline import optimize_outputs
 from .passes.unroll import unroll
+
+if TYPE_CHECKING:
+    from .stream import Chunk
 
 
 def default_entry(m: Module) -> str:
@@ -214,6 +217,37 @@ class Compiled:
         keys = {p: gradient_key("nll", p) for p in c.free_parameters}
         out = c._run(c._nll_inputs(data, params, weights), ["nll", *keys.values()])
         return float(out["nll"]), {p: float(out[k]) for p, k in keys.items()}
+
+    def nll_stream(self, chunks: Iterable[Chunk], params: Mapping[str, Any] | None = None) -> float:
+        """:meth:`nll` of the concatenation of ``chunks`` (dicts of observable arrays, or ``(dict, weights)``
+        pairs), read one at a time: any number of events in the memory of one chunk (:mod:`firmc.stream`).
+
+        Example:
+            >>> import numpy as np, firmc
+            >>> f = firmc.compile(firmc.load("examples/gauss_exp.hs3.json"), "interp", entry="model")
+            >>> x = np.array([0.5, 1.0, 2.0])
+            >>> bool(np.isclose(f.nll_stream([{"x": x[:2]}, {"x": x[2:]}]), f.nll({"x": x}), rtol=1e-14))
+            True
+        """
+        from .stream import nll_stream
+
+        return nll_stream(self, chunks, params)
+
+    def nll_grad_stream(self, chunks: Iterable[Chunk],
+                        params: Mapping[str, Any] | None = None) -> tuple[float, dict[str, float]]:
+        """:meth:`nll_grad` of the concatenation of ``chunks``, read one at a time (see :meth:`nll_stream`).
+
+        Example:
+            >>> import numpy as np, firmc
+            >>> f = firmc.compile(firmc.load("examples/gauss_exp.hs3.json"), "interp", entry="model")
+            >>> x = np.array([0.5, 1.0, 2.0])
+            >>> v, g = f.nll_grad_stream([{"x": x[:2]}, {"x": x[2:]}])
+            >>> bool(np.isclose(g["f"], f.nll_grad({"x": x})[1]["f"], rtol=1e-12))
+            True
+        """
+        from .stream import nll_grad_stream
+
+        return nll_grad_stream(self, chunks, params)
 
     def nll_hessian(self, data: Mapping[str, Any], params: Mapping[str, Any] | None = None,
                     weights: np.ndarray | None = None) -> np.ndarray:
@@ -473,6 +507,8 @@ def build_program(module: Module, target: str = "interp", entry: str | None = No
     if derivatives > most == 0:
         ctx.note("gradient", name, f"target '{target}' evaluates no analytic derivatives")
     lowered = list(outputs.values())
+    if e.kind != "function" and any(o.type.dtype is DType.COMPLEX for o in lowered):  # a pass's bug, not the user's
+        raise FirmError(f"entry '{name}' is a real {e.kind} but came out complex once simplified; please report it")
     kept = leaves([outputs["value"]], "obs")
     dropped = [o for o in obs_names if o not in kept]
     if dropped and observables is not None:
@@ -488,6 +524,9 @@ def build_program(module: Module, target: str = "interp", entry: str | None = No
     parameters = {p: module.parameters[p] if p in module.parameters else _observable_as_parameter(module, p)
                   for p in params}
     used = {d.attr("dataset") for d in walk(lowered) if d.op == "datasum"} - {EVENTS}
+    unknown = sorted(used - set(module.datasets))
+    if unknown:  # IR text may name data the module does not hold
+        raise FirmError(f"entry '{name}' sums over the data set '{unknown[0]}', which the model does not hold")
     program = Program(name, outputs, obs_names, tuple(params), {k: module.datasets[k] for k in sorted(used)},
                       header(module, target, name, command), parameters, e.kind, module)
     return program, ctx

@@ -87,6 +87,13 @@ _MATH: dict[str, Fn] = {
     "min": _fold("min"), "max": _fold("max"),
 }
 _SELECT: Fn = (3, 3, lambda c, a, b: apply("select", c, a, b))
+_LOGICAL = frozenset({"select", "not", "and", "or", "eq", "ne", "approx_eq"})  # ops that take truth values
+
+
+def _number(a: Node) -> Node:
+    """A truth value as the number 1 or 0, as C++ and Julia read one in arithmetic (``(x > 0) * y``); the IR's
+    arithmetic takes numbers only."""
+    return apply("select", a, const(1), const(0)) if a.type.dtype is DType.BOOL else a
 _PI = 3.14159265358979323846
 _TMATH_CONSTANTS = {  # the literals of TMath.h
     "Pi": _PI, "TwoPi": 2.0 * _PI, "PiOver2": _PI / 2.0, "PiOver4": _PI / 4.0, "InvPi": 1.0 / _PI,
@@ -293,6 +300,8 @@ class _Build:
         return values[0]
 
     def ap(self, at: Any, op: str, *args: Node) -> Node:
+        if op not in _LOGICAL:
+            args = tuple(map(_number, args))
         try:
             return apply(op, *args)
         except IRError as exc:
@@ -308,7 +317,7 @@ class _Build:
 
     def leaf(self, token: Token) -> Node:
         if token.type == "NUMBER":
-            if self.d not in ("hs3", "firm") and token.isdigit() and int(token) < 2**63:
+            if self.d not in ("hs3", "firm") and token.isdigit() and len(token) < 20 and int(token) < 2**63:
                 return const(int(token))
             return const(float(token))
         if token.type == "PLACEHOLDER":
@@ -407,7 +416,7 @@ class _Build:
             raise self.p.error(f"'{name}' takes {want} argument{'s' if want != '1' else ''}, "
                                f"got {len(args)}", name)
         try:
-            return build(*args)
+            return build(*(args if fn is _SELECT else map(_number, args)))
         except IRError as exc:
             raise self.p.error(str(exc), name) from None
 

@@ -17,7 +17,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +58,25 @@ class OpDef:
     # are derived from ``deriv``. Cotangents of complex values follow dL/dRe + i dL/dIm.
     jvp: Jvp | None = None
     vjp: Vjp | None = None
+    # the attributes the op reads, each with the Python types its value may have: all required
+    attrs: tuple[tuple[str, type | tuple[type, ...]], ...] = ()
+
+    def check_attrs(self, given: Mapping[str, Any]) -> None:
+        """Raise IRError unless ``given`` holds every attribute of this op, each of its type (nodes read from IR
+        text are made by name; nothing else checks them).
+
+        Example:
+            >>> OPS["obs"].check_attrs({"name": "x", "lo": 0.0})
+            Traceback (most recent call last):
+            firmc.errors.IRError: obs needs the attribute 'hi'
+        """
+        for key, kind in self.attrs:
+            if key not in given:
+                raise IRError(f"{self.name} needs the attribute '{key}'")
+            value = given[key]
+            if not isinstance(value, kind) or (isinstance(value, tuple) and not all(isinstance(v, str)
+                                                                                  for v in value)):
+                raise IRError(f"{self.name}: the attribute '{key}' cannot be {value!r}")
 
     def check_arity(self, n: int) -> None:
         """Raise IRError unless ``n`` arguments fit this op.
@@ -98,23 +117,30 @@ def _no_complex(name: str, dtypes: Sequence[DType]) -> None:
         raise IRError(f"op '{name}' is defined for real arguments only, got complex")
 
 
+def _no_bool(name: str, dtypes: Sequence[DType]) -> None:
+    if DType.BOOL in dtypes:  # targets disagree (numpy's True + True is True, C++'s 2; torch refuses -True)
+        raise IRError(f"op '{name}' takes numbers, got a truth value (convert it: select(c, 1, 0))")
+
+
 def arith(dtypes: Sequence[DType], node: Node) -> DType:
-    """Arithmetic promotion; bool counts as int.
+    """Arithmetic promotion (truth values are refused: convert them with ``select(c, 1, 0)``).
 
     Example:
-        >>> arith([DType.INT, DType.REAL], None)
+        >>> arith([DType.INT, DType.REAL], apply("add", const(1), const(2.0)))
         <DType.REAL: 'real'>
     """
+    _no_bool(node.op, dtypes)
     return promote(DType.INT, *dtypes)
 
 
 def floating(dtypes: Sequence[DType], node: Node) -> DType:
-    """At least real; complex stays complex.
+    """At least real; complex stays complex (truth values are refused, as by :func:`arith`).
 
     Example:
-        >>> floating([DType.INT], None)
+        >>> floating([DType.INT], apply("exp", const(1)))
         <DType.REAL: 'real'>
     """
+    _no_bool(node.op, dtypes)
     return promote(DType.REAL, *dtypes)
 
 
@@ -128,6 +154,7 @@ def _real_only(result: DType) -> DTypeRule:
 
 def _integral_div(dtypes: Sequence[DType], node: Node) -> DType:
     _no_complex(node.op, dtypes)
+    _no_bool(node.op, dtypes)
     return DType.INT if all(d.rank <= DType.INT.rank for d in dtypes) else DType.REAL
 
 
@@ -335,12 +362,13 @@ ONE, TWO, N = (1, 1), (2, 2), (1, None)
 
 # leaves
 _op("const", (0, 0), _const_dtype, None, None, None, "const[value, dtype]: a literal",
-    leaf_var=Var.CONST)
+    leaf_var=Var.CONST, attrs=(("value", (bool, int, float, complex)), ("dtype", str)))
 _op("param", (0, 0), _leaf(DType.REAL), None, None, None, "param[name]: one real value per evaluation",
-    leaf_var=Var.PARAM)
+    leaf_var=Var.PARAM, attrs=(("name", str),))
 _op("obs", (0, 0), _leaf(DType.REAL), None, None, None,
     "obs[name, lo, hi]: an observable, one real value per event, with its domain",
-    leaf_var=Var.EVENT, free_rule=lambda n: frozenset((n.attr("name"),)))
+    leaf_var=Var.EVENT, free_rule=lambda n: frozenset((n.attr("name"),)),
+    attrs=(("name", str), ("lo", (int, float)), ("hi", (int, float))))
 
 # arithmetic
 _op("add", N, arith, _sum, lambda sp, *a: sp.Add(*a), _d_add, "add(a, b, ...): sum")
@@ -476,14 +504,14 @@ _op("choose", (2, None), _choose_dtype, _choose, None, _d_choose,
 # structural ops: meaning given by the interpreter
 _op("integral", (3, None), _REAL, None, None, None,
     "integral[vars](f, lo_1, hi_1, ...): integral of f over the box of the observables vars",
-    free_rule=_integral_free, tolerance=1e-9)
+    free_rule=_integral_free, tolerance=1e-9, attrs=(("vars", tuple),))
 _op("normalize", N, _REAL, None, None, None,
     "normalize[rule](f, rule_args...): f divided by its integral over the observables f depends on "
     "(f itself when there are none); rule names a closed form in firmc.library.integrals",
     tolerance=1e-9)
 _op("datasum", ONE, floating, None, None, None,
     "datasum[dataset, binds](f): sum over the events of a data set (weighted) with observables bound to it",
-    free_rule=_datasum_free)
+    free_rule=_datasum_free, attrs=(("dataset", str), ("binds", tuple)))
 
 
 def markdown_ops() -> str:

@@ -30,7 +30,9 @@ import numpy as np
 from ..errors import IRError
 from .module import Dataset, Entry, Module, Observable, Parameter, Validation
 from .node import AttrValue, Node, walk
+from .ops import OPS
 from .types import Type
+from .verify import verify_node
 
 MAGIC = "firmc-ir 1"
 
@@ -239,7 +241,29 @@ def parse_module(text: str) -> Module:
     Example:
         >>> parse_module("firmc-ir 1\\nparameter \\"a\\" 1.0 -inf inf\\n").parameters["a"].value
         1.0
+        >>> parse_module('firmc-ir 1\\n%0 = const[dtype="cplx", value=1.0] : real/const')
+        Traceback (most recent call last):
+        firmc.errors.IRError: IR text line 2: 'cplx' is not a valid DType
     """
+    where = [0]
+    try:
+        m = _parse_module(text, where)
+        for e in m.entries.values():  # what the op table does not check when a node is made
+            for root in (e.expr, e.expected):
+                if root is not None:
+                    verify_node(root)
+        return m
+    except IRError as exc:
+        if str(exc).startswith("IR text"):
+            raise
+        raise IRError(f"IR text line {where[0]}: {exc}") from None
+    except (ValueError, KeyError, TypeError, IndexError, OverflowError, RecursionError) as exc:
+        # what the op table or the types refuse (an unknown dtype or Var, a missing attribute), bad JSON strings
+        why = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        raise IRError(f"IR text line {where[0]}: {why}") from None
+
+
+def _parse_module(text: str, where: list[int]) -> Module:
     lines = list(_lines(text))
     if not lines or lines[0][1].strip() != MAGIC:
         raise IRError(f"IR text must start with '{MAGIC}'")
@@ -247,15 +271,19 @@ def parse_module(text: str) -> Module:
     nodes: dict[int, Node] = {}
     dataset: Dataset | None = None
     for lineno, line in lines[1:]:
+        where[0] = lineno
         t = _Tokens(line, lineno)
         head = t.peek()[1]
         if head.startswith("%"):
             _parse_node(t, nodes)
+            t.next("end")  # nothing after the node's type
             continue
         t.next()
         if head == "observable":
             name = str(json.loads(t.next("str")))
             lo, hi = float(t.next("num")), float(t.next("num"))
+            if not lo <= hi:
+                raise IRError(f"IR text line {lineno}: observable '{name}' has min {lo} above max {hi}")
             value = None
             if t.accept("value"):
                 t.next(value="=")
@@ -286,6 +314,7 @@ def parse_module(text: str) -> Module:
             _parse_validation(t, m)
         else:
             raise IRError(f"IR text line {lineno}: unknown statement {head!r}")
+        t.next("end")
     return m
 
 
@@ -312,6 +341,9 @@ def _parse_node(t: _Tokens, nodes: dict[int, Node]) -> None:
         while not t.accept(")"):
             args.append(_ref(t, nodes))
             t.accept(",")
+    if op not in OPS:
+        raise IRError(f"IR text line {t.lineno}: unknown op '{op}'")
+    OPS[op].check_attrs(dict(attrs))  # before the node is made: its type and free variables read them
     node = Node.make(op, args, tuple(sorted(attrs)))
     if t.accept(":"):
         written = Type.parse(t.next("word"))

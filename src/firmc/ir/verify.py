@@ -26,6 +26,7 @@ def verify_node(root: Node) -> None:
         if opdef is None:
             raise IRError(f"unknown op '{n.op}'")
         opdef.check_arity(len(n.args))
+        opdef.check_attrs(dict(n.attrs))
         expected = opdef.dtype_rule([a.type.dtype for a in n.args], n)
         if expected != n.type.dtype:
             raise IRError(f"node {n.op} has dtype {n.type.dtype.value}, its rule gives {expected.value}")

@@ -39,6 +39,7 @@ from ..frontends.expr import build_expression, parse_expression
 from ..ir import Node, apply, const, lift
 from ..ir.node import Operand
 from ..ir.types import DType
+from .spin import MAX_ANGULAR_MOMENTUM
 
 JsonPath = Sequence[str | int]
 LINESHAPE_TYPES = ("BreitWigner", "MultichannelBreitWigner", "Polynomial", "generic_function", "custom",
@@ -353,8 +354,9 @@ def _angular_momentum(obj: Mapping[str, Any], key: str, where: JsonPath, file: s
     v = obj.get(key)
     if isinstance(v, str) and v.isdigit():
         v = int(v)
-    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-        raise FormatError(f"expected a non-negative integer, got {v!r}", path=(*where, key), file=file)
+    if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= MAX_ANGULAR_MOMENTUM:
+        raise FormatError(f"expected an integer in 0 .. {MAX_ANGULAR_MOMENTUM} (firmc's limit), got {v!r}",
+                          path=(*where, key), file=file)
     return v
 
 

@@ -19,6 +19,10 @@ from fractions import Fraction
 from ..errors import FirmError
 from ..ir import Node, apply, const
 
+#: The largest spin or orbital momentum firmc builds amplitudes for: helicity sums grow as (2j + 1)^4, Wigner d,
+#: Clebsch-Gordan and Blatt-Weisskopf factors as factorials and polynomials of degree j.
+MAX_ANGULAR_MOMENTUM = 12
+
 
 def two(spin: str | float) -> int:
     """Twice a spin or projection given as ``"3/2"``, ``"1"``, ``"-1/2"``, 1.5 or 2 (a FirmError if it is not a

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..errors import IRError, did_you_mean
 from ..ir import Node, apply, const, domains, rewrite
 from ..library.integrals import RULES
 from .context import Context
@@ -49,9 +50,11 @@ def normalizer(n: Node) -> Node:
     dom = domains(f)
     how = choice(n)
     if how.startswith("closed form"):
-        x = n.args[1]
+        x, rule = n.args[1], str(dict(n.attrs)["rule"])
+        if rule not in RULES:  # IR text names any
+            raise IRError(f"normalize: unknown rule '{rule}'{did_you_mean(rule, RULES)}")
         lo, hi = dom[x.attr("name")]
-        return RULES[str(dict(n.attrs)["rule"])](lo, hi, *n.args[1:])
+        return RULES[rule](lo, hi, *n.args[1:])
     names = sorted(f.free)
     bounds = [const(float(b)) for name in names for b in dom[name]]
     return apply("integral", f, *bounds, vars=tuple(names))

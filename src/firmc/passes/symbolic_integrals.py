@@ -251,5 +251,8 @@ def sympy_integral(f: Node, x: str, lo: float, hi: float, ctx: Context) -> Node 
         ctx.note("symbolic_integral", describe(f), f"no closed form {where}: {entry.why}")
         return None
     z = substitute(entry.result, dict(zip(slots, inputs, strict=True)))
+    if z.type.dtype is DType.COMPLEX and f.type.dtype is not DType.COMPLEX:  # e.g. x^c over negative x
+        ctx.note("symbolic_integral", describe(f), f"no closed form {where}: SymPy's is complex")
+        return None
     ctx.note("symbolic_integral", describe(f), f"closed form {where}: {describe(z)}")
     return z

@@ -20,6 +20,7 @@ import importlib.util
 import re
 import sys
 import tempfile
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
@@ -39,6 +40,7 @@ MARKER = "# --- firmc: generated modules start here ---"
 COMMON_PRELUDE = Path(__file__).with_name("common_prelude.py")  # in every generated module
 ARRAY_PRELUDE = Path(__file__).with_name("array_prelude.py")  # shared by the NumPy and JAX modules
 _CACHE: list[tempfile.TemporaryDirectory[str]] = []
+_LOADED: weakref.WeakValueDictionary[str, ModuleType] = weakref.WeakValueDictionary()  # name -> module in use
 
 
 def prelude_text(path: Path) -> str:
@@ -56,6 +58,10 @@ def import_text(text: str, stem: str) -> ModuleType:
     """Import generated source as a module (written to a per-process cache directory, named by its hash, so
     tracebacks, ``inspect`` and ``torch.compile`` see a real file).
 
+    The module is shared while it is in use (the same text gives the same module) and freed with its last user,
+    its file with it: it is in ``sys.modules`` only while it runs its top level, so that a process compiling
+    thousands of models does not keep every module it ever loaded (tests/test_load.py).
+
     Example:
         >>> import_text("X = 1\\n", "demo").X
         1
@@ -64,16 +70,28 @@ def import_text(text: str, stem: str) -> ModuleType:
         _CACHE.append(tempfile.TemporaryDirectory(prefix="firmc-modules-"))
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     name = f"_firmc_{re.sub(r'[^A-Za-z0-9_]', '_', stem)}_{digest}"
-    if name in sys.modules:
-        return sys.modules[name]
+    found = _LOADED.get(name)
+    if found is not None:
+        return found
     path = Path(_CACHE[0].name) / f"{name}.py"
     path.write_text(text, encoding="utf-8")
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+    sys.modules[name] = module  # as during any import: the module's top level may look itself up
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        if sys.modules.get(name) is module:
+            del sys.modules[name]
+    _LOADED[name] = module
+    weakref.finalize(module, _remove, path, Path(importlib.util.cache_from_source(str(path)))).atexit = False
     return module
+
+
+def _remove(*paths: Path) -> None:
+    for p in paths:  # the module's file and the byte code Python cached for it
+        p.unlink(missing_ok=True)
 
 
 class PythonBackend:

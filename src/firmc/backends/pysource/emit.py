@@ -226,8 +226,10 @@ class FunctionBody:
         elif op == "integral":
             expr = f"_integrate({args[0]}, {self.child(n, h).weights})"
         else:
-            if n.type.dtype in (DType.REAL, DType.COMPLEX):  # a condition used as a number (not select's)
-                args = [self.dialect.to_real.format(a) if x.type.dtype is DType.BOOL and x.op != "const"
+            if n.type.dtype in (DType.REAL, DType.COMPLEX):  # a condition or an integer used as a real number
+                # (not select's condition): torch.exp of an int64 tensor is float32
+                args = [self.dialect.to_real.format(a) if x.type.dtype in (DType.BOOL, DType.INT)
+                        and x.op != "const" and not self.constants.foldable(x)
                         and not (op == "select" and i == 0) else a
                         for i, (a, x) in enumerate(zip(args, n.args, strict=True))]
             expr = (op == "choose" and choose_expr(n, args, self.tables, self._folded)) or self.dialect.spell(n, args)

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -24,8 +25,7 @@ from ...errors import FirmError, UnknownName
 from ...ir import Entry, Module, Observable, Validation, leaves, obs
 from ...library.hadronic import form_factor, lineshape
 from ...library.kinematics import ijk, limits, sigmas_from_cascade
-from ...library.spin import two
-from .dpd import System, chain_spectator, intensity
+from .dpd import System, chain_spectator, intensity, spin
 
 _NUMBER = r"[\d.]+(?:[eE][+-]?\d+)?"
 _COMPLEX = re.compile(rf"^\s*([+-]?{_NUMBER})?\s*(?:([+-])\s*({_NUMBER})?\s*(?:i|im|j))?\s*$")
@@ -93,14 +93,19 @@ def load_amplitude(doc: Mapping[str, Any], file: str | None = None, digest: str 
         where = f"distributions[{n}]"
         try:
             _distribution(m, doc, dist, where, functions, massless, ampform)
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # a malformed document
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:  # malformed
             what = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
             raise FirmError(f"{where}: malformed distribution: {what}") from None
-    for name, entry in function_entries(doc, file or "").items():
+    try:
+        entries, validations = function_entries(doc, file or ""), function_validations(doc, file or "")
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:  # malformed
+        what = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise FirmError(f"malformed functions or checksums: {what}") from None
+    for name, entry in entries.items():
         m.entries.setdefault(name, entry)
         for var, leaf in leaves([entry.expr], "obs").items():
             m.observables.setdefault(var, Observable(var, float(leaf.attr("lo")), float(leaf.attr("hi"))))
-    m.validations += function_validations(doc, file or "")
+    m.validations += validations
     return m
 
 
@@ -162,7 +167,10 @@ def _system(kin: Mapping[str, Any], where: str) -> System:
         raise FirmError(f"{where}: a three-body decay needs particles with index 0 (initial) and 1, 2, 3")
     order = (1, 2, 3, 0)
     ms = tuple(float(by_index[i]["mass"]) for i in order)
-    js = tuple(two(by_index[i]["spin"]) for i in order)
+    if not (all(0.0 <= m < math.inf for m in ms) and ms[3] > ms[0] + ms[1] + ms[2]):  # NaN fails too
+        raise FirmError(f"{where}: the masses {ms[3]} -> {ms[0]}, {ms[1]}, {ms[2]} are not a decay (finite, "
+                        "non-negative, the initial mass above the sum of the final ones)")
+    js = tuple(spin(by_index[i]["spin"], f"{where}: particle {i}") for i in order)
     return System((ms[0], ms[1], ms[2], ms[3]), (js[0], js[1], js[2], js[3]), ())
 
 

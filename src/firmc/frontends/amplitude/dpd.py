@@ -32,6 +32,7 @@ from typing import Any
 from ...errors import FirmError
 from ...ir import Node, apply, const, lift
 from ...library.kinematics import Rotation, cos_theta, ijk, inside
+from ...library.spin import MAX_ANGULAR_MOMENTUM as MAX_SPIN
 from ...library.spin import clebsch_gordan, projections, two, wigner_d
 
 Helicities = tuple[int, int, int, int]  # doubled (λ1, λ2, λ3, λ0)
@@ -78,6 +79,20 @@ class System:
         return list(projections(two_j))
 
 
+def spin(value: Any, where: str = "") -> int:
+    """Twice a spin (or an orbital momentum) of the document: a non-negative multiple of 1/2 up to
+    :data:`MAX_SPIN`.
+
+    Example:
+        >>> spin("3/2"), spin(1)
+        (3, 2)
+    """
+    two_j = two(value)
+    if not 0 <= two_j <= 2 * MAX_SPIN:
+        raise FirmError(f"{where + ': ' if where else ''}spin {value!r} is not in 0 .. {MAX_SPIN} (firmc's limit)")
+    return two_j
+
+
 def vertex_factor(vertex: Mapping[str, Any], two_la: int, two_lb: int, two_js: tuple[int, int, int]) -> float:
     """The coupling of a two-body vertex (parent spin j, daughters ja, jb: ``two_js``) for daughter helicities
     (λa, λb): ``helicity`` selects one pair, ``parity`` that pair and its mirror with the parity factor, ``ls``
@@ -97,7 +112,7 @@ def vertex_factor(vertex: Mapping[str, Any], two_la: int, two_lb: int, two_js: t
             return 1.0 if vertex.get("parity_factor", "+") == "+" else -1.0
         return 0.0
     if kind == "ls":
-        two_l, two_s = two(vertex["l"]), two(vertex["s"])
+        two_l, two_s = spin(vertex["l"], "ls vertex l"), spin(vertex["s"], "ls vertex s")
         diff = two_la - two_lb
         return (math.sqrt((two_l + 1) / (two_j + 1)) * clebsch_gordan(two_ja, two_la, two_jb, -two_lb, two_s, diff)
                 * clebsch_gordan(two_l, 0, two_s, diff, two_j, diff))
@@ -144,7 +159,7 @@ def aligned(chain: Mapping[str, Any], system: System, where: str) -> dict[Helici
     props = chain.get("propagators") or []
     if len(props) != 1:
         raise FirmError(f"{where}.propagators: one propagator (the isobar) expected, got {len(props)}")
-    two_jr = two(props[0]["spin"])
+    two_jr = spin(props[0]["spin"], f"{where}.propagators[0].spin")
     vertices = {repr(v.get("node")): v for v in chain.get("vertices", [])}
     v_ij, v_rk = vertices.get(repr([i, j])), vertices.get(repr([[i, j], k]))
     if v_ij is None or v_rk is None:
@@ -197,7 +212,7 @@ def intensity(description: Mapping[str, Any], system: System, lineshape: Linesha
         i, j, _ = ijk(k)
         weight = _weight(chain, at)
         prop = chain["propagators"][0]
-        two_jr = two(prop["spin"])
+        two_jr = spin(prop["spin"], f"{at}.propagators[0].spin")
         shape = lineshape(str(prop["parametrization"]), s[k - 1], (system.ms[i - 1], system.ms[j - 1]))
         for v in chain.get("vertices", []):
             name = v.get("formfactor", "")
@@ -240,6 +255,8 @@ def intensity(description: Mapping[str, Any], system: System, lineshape: Linesha
                         term = term * d
                     total.setdefault(hel, []).append(term)
     amps = {hel: terms[0] if len(terms) == 1 else apply("add", *terms) for hel, terms in total.items()}
+    if not amps:
+        raise FirmError(f"{where}: no chain couples to the helicities of the particles (do the spins agree?)")
     parts = [apply("abs2", a) for a in amps.values()] if rho is None else _polarised(amps, rho, js[3])
     value = parts[0] if len(parts) == 1 else apply("add", *parts)
     return apply("select", inside(s, system.ms), value, const(0.0))

@@ -58,6 +58,8 @@ def read_table(low: _Lower, call: Tree[Any], name: str) -> dict[str, Any]:
     weights_col = keywords.get("weights")
     weight_name = None if weights_col is None else str(low.json(weights_col.children[1], ("data",)))
     try:
+        if path.exists() and not path.is_file():  # a device (/dev/zero has no end), a FIFO (blocks), a directory
+            raise OSError(0, "not a regular file")
         table, weights = (_csv(path, columns, weight_name) if fn == "csv" else (_npy(path, len(columns)), None))
     except OSError as exc:
         raise low.p.error(f"cannot read '{file}': {exc.strerror or exc}", positional[0]) from None
@@ -69,7 +71,10 @@ def read_table(low: _Lower, call: Tree[Any], name: str) -> dict[str, Any]:
         raise low.p.error(f"'{file}': {exc}", positional[0]) from None
     axes = []
     for k, col in enumerate(columns):
-        axis = next(a for a in low.axes if a["name"] == col)
+        axis = next((a for a in low.axes if a["name"] == col), None)
+        if axis is None:  # declared further down: its domain is not known yet
+            raise low.p.error(f"observable '{col}' must be declared before the data that uses it",
+                              positional[1 + k])
         axes.append(dict(axis))
         lo, hi = axis.get("min", -np.inf), axis.get("max", np.inf)
         outside = np.flatnonzero((table[:, k] < lo) | (table[:, k] > hi))
@@ -97,6 +102,13 @@ class MissingColumn(ValueError):
 
 
 def _csv(path: Path, columns: list[str], weights: str | None) -> tuple[np.ndarray, np.ndarray | None]:
+    try:
+        return _csv_rows(path, columns, weights)
+    except csv.Error as exc:  # a field over csv's limit of 131072 characters ...
+        raise ValueError(str(exc)) from None
+
+
+def _csv_rows(path: Path, columns: list[str], weights: str | None) -> tuple[np.ndarray, np.ndarray | None]:
     with path.open(newline="", encoding="utf-8") as fh:
         rows = csv.reader(fh)
         header = [h.strip() for h in next(rows, [])]
@@ -122,14 +134,20 @@ def _csv(path: Path, columns: list[str], weights: str | None) -> tuple[np.ndarra
 
 
 def _npy(path: Path, width: int) -> np.ndarray:
-    arr = np.load(path, allow_pickle=False)
+    try:  # mapped, not read: a header that claims more data than the file holds is an error, not an allocation
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    except EOFError:
+        raise ValueError("the file is empty or truncated") from None
+    if not isinstance(arr, np.ndarray):  # an .npz archive
+        raise ValueError("expected one array (.npy), found an archive of arrays (.npz)")
     if arr.ndim == 1 and width == 1:
         arr = arr[:, None]
     if arr.ndim != 2 or arr.shape[1] != width:
         raise ValueError(f"expected {width} column(s), found an array of shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.number) or not np.isfinite(arr).all():
-        raise ValueError("expected finite numbers")
-    return np.asarray(arr, dtype=float)
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)) or \
+            not np.isfinite(arr).all():  # complex numbers too: their imaginary parts would be dropped
+        raise ValueError("expected finite real numbers")
+    return np.array(arr, dtype=float)
 
 
 __all__ = ["read_table"]

@@ -81,7 +81,10 @@ def load_pyhf(doc: Any, patches: Sequence[Any] = (), measurement: str | int | No
     ws = read_workspace(doc, file)
     total = sum(len(ws.observations[c.name]) for c in ws.channels)
     k = obs("bin", 0.0, float(total))
-    built = build(ws, ws.measurement(measurement), options or Options(), k)
+    try:
+        built = build(ws, ws.measurement(measurement), options or Options(), k)
+    except OverflowError as exc:  # counts or uncertainties near the float limit (1e308): their squares, lgamma
+        raise FormatError(f"the workspace's numbers are too large to compute with: {exc}", file=file) from None
     return _module(built, k, file, digest)
 
 

@@ -227,6 +227,8 @@ def _param_config(p: Path_) -> ParamConfig:
     for key in ("inits", "auxdata", "factors", "sigmas"):
         if key in p.obj():
             values[key] = numbers(p.get(key))
+    if not all(s > 0 for s in values.get("sigmas", ())):  # the width of a Gaussian constraint
+        raise p.get("sigmas").error("sigmas must be positive")
     if "bounds" in p.obj():
         pairs = p.get("bounds").items()
         if not pairs:

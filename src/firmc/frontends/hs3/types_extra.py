@@ -85,6 +85,15 @@ def _contents(data: Path_, axes: list[Axis]) -> list[float]:
     return contents
 
 
+def _covered(o: Obj, f: Node, names: list[str], key: str) -> None:
+    """Bin counts are integrals of ``f`` over the bins: every observable of ``f`` must be an axis (else the
+    expected counts would depend on an event's other observables)."""
+    extra = sorted(set(f.free) - set(names))
+    if extra:
+        raise o.raw("axes").error(f"the axes {names} must cover the observables of '{key}'; it also depends on "
+                                  f"{', '.join(extra)}")
+
+
 def _nested_ref(o: Obj, p: Path_) -> Node:
     """A name or number inside a nested struct: only parameters, observables and numbers (the loader orders
     objects by top-level fields only)."""
@@ -211,6 +220,7 @@ def _bincounts_extended(o: Obj) -> Node:
         nus = [rate * p for p in fr]
     else:
         dist = o.node("dist")
+        _covered(o, dist, [a[0] for a in axes], "dist")
         nus = [rate * binned.box_integral(dist, xs, box) for box in binned.bins(edges)]
     density, total = binned.bin_count_density(xs, edges, nus)
     o.set_expected(total)
@@ -227,6 +237,7 @@ def _bincounts_density(o: Obj) -> Node:
     if sorted(names) != sorted(a[0] for a in axes):
         raise o.raw("axes").error(f"the axes {[a[0] for a in axes]} must be the variables x {names}")
     xs, edges, f = _variables(o, axes), [e for _, e, _ in axes], o.node("density")
+    _covered(o, f, names, "density")
     nus = [binned.box_integral(f, xs, box) for box in binned.bins(edges)]
     density, total = binned.bin_count_density(xs, edges, nus)
     o.set_expected(total)

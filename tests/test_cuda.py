@@ -6,7 +6,7 @@ Three levels, by what the machine has:
 * nvcc: every corpus entry (optimize 0 and 1) and every entry of the every_op model compile, batched into a few
   translation units (each program in its own namespace) compiled concurrently;
 * g++ only (no GPU): the generated host code and kernels run in a host *emulation* of the CUDA runtime (one host
-  thread per CUDA thread, ``__syncthreads`` a barrier; ``EMULATION`` below) and agree with the interpreter -- this
+  thread per CUDA thread, ``__syncthreads`` a barrier; tests/cuda_emulation.py) and agree with the interpreter -- this
   checks the generated logic (what the host passes to a kernel, the grid-stride loops, the block reductions, the
   partial sums), not the device's arithmetic;
 * a CUDA device: every corpus entry and every op agree with the interpreter on the GPU (skipped elsewhere).
@@ -15,12 +15,11 @@ Three levels, by what the machine has:
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -30,9 +29,9 @@ import pytest
 
 import firmc
 from backends import EXAMPLES, corpus_entries, tables_module
+from cuda_emulation import load_emulated
 from firmc.backends import Artifact, Evaluator, available_targets
 from firmc.backends.cuda import BACKEND, CudaRunner, Unavailable, build, missing
-from firmc.backends.naming import file_stem
 from firmc.errors import UnsupportedFeature
 from firmc.testing import Case, assert_agrees, every_op_module
 
@@ -163,88 +162,18 @@ def test_library_reports_cuda_errors_without_a_device() -> None:
 
 # ---- host emulation ----------------------------------------------------------------------------------------------
 
-EMULATION = """\
-// The CUDA runtime subset generated .cu files use, emulated on the host: a block's threads are host threads,
-// blocks run one after another, __syncthreads is a barrier, device memory is host memory.
-#pragma once
-#include <barrier>
-#include <cstddef>
-#include <cstdlib>
-#include <cstring>
-#include <thread>
-#include <vector>
-#define __global__
-#define __launch_bounds__(threads)
-#define __device__
-#define __host__
-#define __constant__
-#define __shared__ static
-struct fc_emu_dim3 { unsigned x = 0, y = 0, z = 0; };
-inline thread_local fc_emu_dim3 threadIdx, blockIdx;
-inline fc_emu_dim3 blockDim, gridDim;
-inline std::barrier<>* fc_emu_barrier = nullptr;
-inline void __syncthreads() { fc_emu_barrier->arrive_and_wait(); }
-using cudaError_t = int;
-constexpr cudaError_t cudaSuccess = 0;
-enum cudaMemcpyKind { cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost };
-inline cudaError_t cudaMalloc(void** p, std::size_t n) { *p = std::malloc(n); return *p != nullptr ? 0 : 2; }
-inline cudaError_t cudaFree(void* p) { std::free(p); return 0; }
-inline cudaError_t cudaMemcpy(void* d, const void* s, std::size_t n, cudaMemcpyKind) { std::memcpy(d, s, n); return 0; }
-inline cudaError_t cudaGetLastError() { return 0; }
-inline const char* cudaGetErrorString(cudaError_t) { return "emulated CUDA error"; }
-inline cudaError_t cudaGetDeviceCount(int* k) { *k = 1; return 0; }
-template <class K, class... A>
-void fc_emu_launch(K kernel, unsigned blocks, unsigned threads, A... args) {
-    gridDim.x = blocks;
-    blockDim.x = threads;
-    for (unsigned b = 0; b < blocks; ++b) {
-        std::barrier<> bar(threads);
-        fc_emu_barrier = &bar;
-        std::vector<std::thread> team;
-        for (unsigned t = 0; t < threads; ++t) {
-            team.emplace_back([&, b, t] { blockIdx.x = b; threadIdx.x = t; kernel(args...); });
-        }
-        for (auto& th : team) {
-            th.join();
-        }
-    }
-}
-"""
 
 
 @pytest.fixture(scope="module")
-def emulated_build(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
-    """Compile a .cu text as host C++ against the emulation (launches rewritten as calls); cached by content."""
-    d = tmp_path_factory.mktemp("cuda-emulation")
-    (d / "cuda_runtime.h").write_text(EMULATION, encoding="utf-8")
-
-    def compile_(text: str, *defines: str) -> Path:
-        host = re.sub(r"(\w+)<<<([^,]+), ([^>]+)>>>\(", r"fc_emu_launch(\1, \2, \3, ", text)
-        digest = hashlib.sha256((host + " ".join(defines)).encode()).hexdigest()[:16]
-        lib = d / f"{digest}.so"
-        if not lib.exists():
-            (d / f"{digest}.cpp").write_text(host, encoding="utf-8")
-            cmd = ["g++", "-std=c++20", "-O1", "-pthread", "-shared", "-fPIC", "-fvisibility=hidden", "-DFIRMC_C_API",
-                   *defines, f"-I{d}", str(d / f"{digest}.cpp"), "-o", str(lib)]
-            run = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
-            assert run.returncode == 0, run.stderr[-4000:]
-        return lib
-
-    return compile_
+def emulation_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cuda-emulation")
 
 
 @pytest.fixture
-def emulated(emulated_build: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def emulated(emulation_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The cuda target loads through the emulation for the test; extra compiler flags go in the list yielded."""
     flags: list[str] = []
-
-    def load(artifact: Artifact) -> Evaluator:
-        assert artifact.program is not None
-        text = next(iter(artifact.files.values()))  # the .cu (the .ptx follows it)
-        lib = ctypes.CDLL(str(emulated_build(text, *flags)))
-        return CudaRunner(lib, "firmc_" + file_stem(artifact.program.name), artifact.program)
-
-    monkeypatch.setattr(BACKEND, "load", load)
+    monkeypatch.setattr(BACKEND, "load", lambda artifact: load_emulated(artifact, emulation_dir, flags))
     yield flags
 
 

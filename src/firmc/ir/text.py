@@ -38,6 +38,24 @@ MAGIC = "firmc-ir 1"
 
 
 # ------------------------------------------------------------------------------------------------ printing
+def quote(text: str) -> str:
+    """``text`` as a JSON string literal: readable unicode, but what a reader cannot see or a file cannot hold
+    (control, bidi and other format characters, line separators, lone surrogates) as ``\\u`` escapes.
+
+    Example:
+        >>> print(quote("σ\\u202e\\ud800"))
+        "σ\\u202e\\ud800"
+    """
+    def escape(c: str) -> str:
+        code = ord(c)
+        if code > 0xFFFF:  # a surrogate pair, as JSON writes it
+            code -= 0x10000
+            return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+        return f"\\u{code:04x}"
+
+    return "".join(c if c.isprintable() or c == '"' else escape(c) for c in json.dumps(text, ensure_ascii=False))
+
+
 def format_value(v: AttrValue) -> str:
     """Print an attribute value so that :func:`parse_value` reads it back exactly.
 
@@ -50,7 +68,7 @@ def format_value(v: AttrValue) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
+        return quote(v)
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):
@@ -108,36 +126,35 @@ def print_module(m: Module) -> str:
         'firmc-ir 1'
     """
     out = [MAGIC]
-    q = json.dumps
     for o in m.observables.values():
         val = "" if o.value is None else f" value={o.value!r}"
-        out.append(f"observable {q(o.name, ensure_ascii=False)} {o.min!r} {o.max!r}{val}")
+        out.append(f"observable {quote(o.name)} {o.min!r} {o.max!r}{val}")
     for p in m.parameters.values():
-        out.append(f"parameter {q(p.name, ensure_ascii=False)} {p.value!r} {p.min!r} {p.max!r}"
+        out.append(f"parameter {quote(p.name)} {p.value!r} {p.min!r} {p.max!r}"
                    + (" const" if p.const else ""))
     for d in m.datasets.values():
-        out.append(f"dataset {q(d.name, ensure_ascii=False)} {d.kind}")
+        out.append(f"dataset {quote(d.name)} {d.kind}")
         for col, arr in d.columns.items():
             lo, hi = d.axes.get(col, (float("-inf"), float("inf")))
-            out.append(f"  column {q(col, ensure_ascii=False)} {lo!r} {hi!r} {_array(arr)}")
+            out.append(f"  column {quote(col)} {lo!r} {hi!r} {_array(arr)}")
         if d.weights is not None:
             out.append(f"  weights {_array(d.weights)}")
     roots = [x for e in m.entries.values() for x in (e.expr, e.expected) if x is not None]
     lines, ids = print_nodes(roots)
     out.extend(lines)
     for e in m.entries.values():
-        line = f"entry {e.kind} {q(e.name, ensure_ascii=False)} = %{ids[id(e.expr)]}"
+        line = f"entry {e.kind} {quote(e.name)} = %{ids[id(e.expr)]}"
         if e.observables:
             line += " over " + format_value(tuple(e.observables))
         if e.expected is not None:
             line += f" expected %{ids[id(e.expected)]}"
         if e.source:
-            line += f" source {q(e.source, ensure_ascii=False)}"
+            line += f" source {quote(e.source)}"
         out.append(line)
     for v in m.validations:
-        point = "{" + ", ".join(f"{q(k, ensure_ascii=False)}: {x!r}" for k, x in v.point.items()) + "}"
-        out.append(f"validation {q(v.entry, ensure_ascii=False)} {point} {format_value(v.expected)} "
-                   f"rtol={v.rtol!r} label={q(v.label, ensure_ascii=False)}")
+        point = "{" + ", ".join(f"{quote(k)}: {x!r}" for k, x in v.point.items()) + "}"
+        out.append(f"validation {quote(v.entry)} {point} {format_value(v.expected)} "
+                   f"rtol={v.rtol!r} label={quote(v.label)}")
     return "\n".join(out) + "\n"
 
 

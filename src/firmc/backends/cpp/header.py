@@ -46,10 +46,11 @@ _ORDER = ("elementary.hpp", "gamma.hpp", "landau.hpp", "faddeeva.hpp")
 ACCUMULATE = """\
 #ifndef FIRMC_ACCUMULATE
 #define FIRMC_ACCUMULATE
-// Neumaier's compensated sum: s + c carries the total to about one rounding
+// Neumaier's compensated sum: s + c carries the total to about one rounding; once the sum is infinite (or NaN)
+// the compensation stays put (inf - inf would make the total NaN)
 FIRMC_FN void fc_accumulate(double& s, double& c, double v) {
     const double t = s + v;
-    c += (std::fabs(s) >= std::fabs(v)) ? ((s - t) + v) : ((v - t) + s);
+    if (std::fabs(t) <= 1.7976931348623157e308) c += (std::fabs(s) >= std::fabs(v)) ? ((s - t) + v) : ((v - t) + s);
     s = t;
 }
 #endif"""

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -290,13 +291,16 @@ class LFunction(Phased[LScope]):
         return i
 
     def accumulate(self, s: ir.Value, c: ir.Value, v: ir.Value) -> None:
-        """Neumaier's compensated sum, lane-wise: ``*s + *c`` carries the total."""
+        """Neumaier's compensated sum, lane-wise: ``*s + *c`` carries the total. Once a lane's sum is infinite
+        (or NaN) its compensation stays put: inf - inf would make the total NaN."""
         b, typ = self.b, v.type
         lo = self.lowering(int(typ.count) if isinstance(typ, ir.VectorType) else 1)
         sv = b.load(s, typ=typ)
         t = b.fadd(sv, v)
         big = b.fcmp_ordered(">=", lo._intrinsic("llvm.fabs", [sv]), lo._intrinsic("llvm.fabs", [v]))
         corr = b.select(big, b.fadd(b.fsub(sv, t), v), b.fadd(b.fsub(v, t), sv))
+        finite = b.fcmp_ordered("<", lo._intrinsic("llvm.fabs", [t]), lo.real(math.inf))
+        corr = b.select(finite, corr, lo.real(0.0))
         b.store(b.fadd(b.load(c, typ=typ), corr), c)
         b.store(t, s)
 

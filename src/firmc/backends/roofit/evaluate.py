@@ -3,7 +3,9 @@
 Values are RooFit's own: ``getVal(normSet)`` of the entry's object at each point (the observables set one by
 one), ``getLogVal(normSet)``, ``expectedEvents(normSet)``, and the NLL of ``createNLL`` on a ``RooDataSet``
 (weighted when the call has weights; extended when the entry is), evaluated with RooFit's ``cpu`` backend and
-without offsetting.
+without offsetting. What RooFit refuses (a value outside a variable's range: ``RooRealVar::setVal`` throws) and
+what it would silently leave out (events outside the range or NaN: ``RooDataSet`` drops them from the NLL) is an
+:class:`~firmc.errors.EvaluationError` (docs/numerics.md).
 
 Example:
     >>> RoofitEvaluator.__call__.__name__
@@ -17,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import UnsupportedFeature
+from ...errors import EvaluationError, UnsupportedFeature
 from .. import EVENT_WEIGHTS, Program
 
 
@@ -66,6 +68,8 @@ class RoofitEvaluator:
         quiet = self.ROOT.RooHelpers.LocalChangeMsgLevel(self.ROOT.RooFit.WARNING)  # RooFit's INFO lines
         try:
             return self._evaluate(inputs, outputs)
+        except self.ROOT.std.exception as exc:  # cppyy's C++ exceptions: setVal outside a variable's range
+            raise EvaluationError(f"RooFit refuses the inputs: {exc.what()}") from None
         finally:
             del quiet
 
@@ -124,6 +128,12 @@ class RoofitEvaluator:
 
     def _nll(self, cols: Sequence[np.ndarray], n: int, weights: Any) -> float:
         ROOT = self.ROOT
+        for v, c in zip(self.obs, cols, strict=True):
+            lo, hi = v.getMin(), v.getMax()
+            dropped = int(np.count_nonzero(~((c >= lo) & (c <= hi))))
+            if dropped:
+                raise EvaluationError(f"{dropped} event(s) of '{v.GetName()}' are NaN or outside its range "
+                                      f"[{lo:g}, {hi:g}]: RooFit would leave them out of the NLL")
         data = self.dataset(cols, weights)
         opts = [ROOT.RooFit.EvalBackend("cpu"), ROOT.RooFit.Offset("off"),
                 ROOT.RooFit.Extended("expected" in self.program.outputs)]

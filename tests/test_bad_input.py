@@ -29,6 +29,7 @@ from firmc.cli import main
 from firmc.errors import EvaluationError, FirmError, FormatError, SourceError, UnknownName, UnsupportedFeature
 from firmc.frontends import jsonread
 from firmc.frontends.hs3.registry import TYPES
+from fuzz_harness import all_paths, at
 
 CORPUS = Path("/work/shared/corpus")
 SUM_ADD_PDF = CORPUS / "roofit" / "sum_add_pdf.json"
@@ -775,27 +776,6 @@ def test_cli_subprocess_no_traceback(tmp_path: Path) -> None:
 CORPUS_FILES = sorted([*(CORPUS / "roofit").glob("*.json"), *(CORPUS / "hs3").glob("*.json")])
 CORPUS_DOCS = {p.name: json.loads(p.read_text()) for p in CORPUS_FILES}
 
-JPath = tuple[str | int, ...]
-
-
-def _all_paths(doc: Any) -> list[JPath]:
-    out: list[JPath] = []
-    stack: list[tuple[Any, JPath]] = [(doc, ())]
-    while stack:
-        value, path = stack.pop()
-        if path:
-            out.append(path)
-        if isinstance(value, dict):
-            stack.extend((v, (*path, k)) for k, v in value.items())
-        elif isinstance(value, list):
-            stack.extend((v, (*path, i)) for i, v in enumerate(value))
-    return sorted(out, key=lambda p: [str(k) for k in p])
-
-
-def _at(doc: Any, path: JPath) -> Any:
-    for key in path:
-        doc = doc[key]
-    return doc
 
 
 def _kind(v: Any) -> str:
@@ -824,16 +804,16 @@ def mutated_corpus(draw: st.DrawFn) -> dict[str, Any]:
     """A corpus document with one to three random mutations."""
     doc = copy.deepcopy(CORPUS_DOCS[draw(st.sampled_from(sorted(CORPUS_DOCS)))])
     for _ in range(draw(st.integers(1, 3))):
-        paths = _all_paths(doc)
+        paths = all_paths(doc)
         op = draw(st.sampled_from(OPS))
-        numbers = [p for p in paths if _kind(_at(doc, p)) == "number"]
+        numbers = [p for p in paths if _kind(at(doc, p)) == "number"]
         choices = {"rename a type": [p for p in paths if p[-1] == "type"],
                    "insert NaN": numbers, "extreme number": numbers,
                    "duplicate a list item": [p for p in paths if isinstance(p[-1], int)]}.get(op, paths)
         if not choices:
             continue
         path = draw(st.sampled_from(choices))
-        parent = _at(doc, path[:-1])
+        parent = at(doc, path[:-1])
         if op == "delete a key":
             del parent[path[-1]]
         elif op == "another type":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -193,13 +192,9 @@ def test_mixture_of_1000_components_is_one_sympy_call_per_shape(monkeypatch: pyt
 
     monkeypatch.setattr(simplify_mod, "simplify_template", counted)
     roots = lower_normalisation([_mixture(1000)])
-    ctx = Context()
-    start = time.perf_counter()
+    ctx = Context(sympy_budget_s=30.0)  # the result must not depend on the machine's speed (time: the benchmarks)
     out = simplify(roots, ctx)
-    elapsed = time.perf_counter() - start
     assert len(calls) <= 4  # one per distinct shape, not one per component
-    print(f"simplify: {elapsed:.3f} s on 1000 components")
-    assert elapsed < 1.5, f"simplify took {elapsed:.2f} s on 1000 components"
     assert cost(out) < 0.8 * cost(roots)  # per-event divisions by sigma and the norm are gone
     notes = [d for d in ctx.decisions if d.pass_name == "simplify"]
     assert any("(999 regions of this shape)" in d.what for d in notes)

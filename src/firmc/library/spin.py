@@ -42,6 +42,21 @@ def two(spin: str | float) -> int:
     return int(doubled)
 
 
+def spin(value: str | float, where: str = "") -> int:
+    """:func:`two` of a spin (or an orbital momentum) read from a document: a FirmError unless it is in
+    0 .. :data:`MAX_ANGULAR_MOMENTUM`.
+
+    Example:
+        >>> spin("3/2"), spin(1)
+        (3, 2)
+    """
+    two_j = two(value)
+    if not 0 <= two_j <= 2 * MAX_ANGULAR_MOMENTUM:
+        raise FirmError(f"{where + ': ' if where else ''}spin {value!r} is not in 0 .. {MAX_ANGULAR_MOMENTUM} "
+                        "(firmc's limit)")
+    return two_j
+
+
 def projections(two_j: int) -> range:
     """The doubled projections -j, ..., j of a (doubled) spin.
 

@@ -25,8 +25,11 @@ from ...errors import FirmError, UnknownName
 from ...ir import Entry, Module, Observable, Validation, leaves, obs
 from ...library.hadronic import form_factor, lineshape
 from ...library.kinematics import ijk, limits, sigmas_from_cascade
-from .dpd import System, chain_spectator, intensity, spin
+from ...library.spin import spin
+from .dpd import System, chain_spectator, intensity
 
+#: what reading a malformed document raises (a missing key, a string for a number, 10**400 ...)
+MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
 _NUMBER = r"[\d.]+(?:[eE][+-]?\d+)?"
 _COMPLEX = re.compile(rf"^\s*([+-]?{_NUMBER})?\s*(?:([+-])\s*({_NUMBER})?\s*(?:i|im|j))?\s*$")
 
@@ -93,14 +96,12 @@ def load_amplitude(doc: Mapping[str, Any], file: str | None = None, digest: str 
         where = f"distributions[{n}]"
         try:
             _distribution(m, doc, dist, where, functions, massless, ampform)
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:  # malformed
-            what = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
-            raise FirmError(f"{where}: malformed distribution: {what}") from None
+        except MALFORMED as exc:
+            raise FirmError(f"{where}: malformed distribution: {_why(exc)}") from None
     try:
         entries, validations = function_entries(doc, file or ""), function_validations(doc, file or "")
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:  # malformed
-        what = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
-        raise FirmError(f"malformed functions or checksums: {what}") from None
+    except MALFORMED as exc:
+        raise FirmError(f"malformed functions or checksums: {_why(exc)}") from None
     for name, entry in entries.items():
         m.entries.setdefault(name, entry)
         for var, leaf in leaves([entry.expr], "obs").items():
@@ -158,6 +159,10 @@ def _get(functions: Mapping[str, Mapping[str, Any]], name: str) -> Mapping[str, 
     if name not in functions:
         raise UnknownName("function", name, functions)
     return functions[name]
+
+
+def _why(exc: Exception) -> str:
+    return f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
 
 
 def _system(kin: Mapping[str, Any], where: str) -> System:

@@ -32,8 +32,7 @@ from typing import Any
 from ...errors import FirmError
 from ...ir import Node, apply, const, lift
 from ...library.kinematics import Rotation, cos_theta, ijk, inside
-from ...library.spin import MAX_ANGULAR_MOMENTUM as MAX_SPIN
-from ...library.spin import clebsch_gordan, projections, two, wigner_d
+from ...library.spin import clebsch_gordan, projections, spin, two, wigner_d
 
 Helicities = tuple[int, int, int, int]  # doubled (λ1, λ2, λ3, λ0)
 Lineshape = Callable[[str, Node, tuple[float, float]], Node]  # function name, σ, daughters' masses -> complex
@@ -77,20 +76,6 @@ class System:
         if self.physical_massless and particle != 4 and self.ms[particle - 1] == 0.0 and two_j > 0:
             return [-two_j, two_j]
         return list(projections(two_j))
-
-
-def spin(value: Any, where: str = "") -> int:
-    """Twice a spin (or an orbital momentum) of the document: a non-negative multiple of 1/2 up to
-    :data:`MAX_SPIN`.
-
-    Example:
-        >>> spin("3/2"), spin(1)
-        (3, 2)
-    """
-    two_j = two(value)
-    if not 0 <= two_j <= 2 * MAX_SPIN:
-        raise FirmError(f"{where + ': ' if where else ''}spin {value!r} is not in 0 .. {MAX_SPIN} (firmc's limit)")
-    return two_j
 
 
 def vertex_factor(vertex: Mapping[str, Any], two_la: int, two_lb: int, two_js: tuple[int, int, int]) -> float:

@@ -3,8 +3,8 @@
 A density's NLL is a sum over the events plus terms evaluated once per evaluation (for an extended density the
 expected number of events ``nu``: ``NLL = -sum_i w_i log pdf(x_i) + nu - sum_i w_i log nu``). So the NLL of the
 concatenated chunks is the NLL of no events (the once-per-evaluation part) plus, for every chunk, its NLL less
-that part: :func:`nll_stream` adds these, compensated, one chunk in memory at a time; :func:`nll_grad_stream`
-does the same for the gradient. Each chunk is one call of the target (on ``llvm`` one native pass, on all cores).
+that part: :func:`nll_stream` adds these (``math.fsum`` of one value per chunk), one chunk in memory at a time;
+:func:`nll_grad_stream` does the same for the gradient. Each chunk is one call of the target (on ``llvm`` one native pass, on all cores).
 
 Example:
     >>> import numpy as np, firmc
@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -31,21 +32,12 @@ if TYPE_CHECKING:
 Chunk = Mapping[str, Any] | tuple[Mapping[str, Any], Any]
 
 
-class _Sum:
-    """A running sum with Neumaier's compensation (what the native targets use inside a call)."""
-
-    __slots__ = ("c", "s")
-
-    def __init__(self, start: float = 0.0) -> None:
-        self.s, self.c = start, 0.0
-
-    def add(self, v: float) -> None:
-        t = self.s + v
-        self.c += (self.s - t) + v if abs(self.s) >= abs(v) else (v - t) + self.s
-        self.s = t
-
-    def total(self) -> float:
-        return self.s + self.c
+def _total(values: list[float]) -> float:
+    """The correctly rounded sum of one value per chunk (``math.fsum``); +inf and -inf together give NaN."""
+    try:
+        return math.fsum(values)
+    except ValueError:  # -inf + inf
+        return math.nan
 
 
 def _split(chunk: Chunk) -> tuple[Mapping[str, Any], Any]:
@@ -83,12 +75,12 @@ def nll_stream(compiled: Compiled, chunks: Iterable[Chunk], params: Mapping[str,
     """
     empty = _check(compiled)
     once = compiled.nll(empty, params)  # the once-per-evaluation terms: the NLL of no events
-    acc = _Sum(once)
+    parts = [once]
     for chunk in chunks:
         data, weights = _split(chunk)
-        acc.add(compiled.nll(data, params, weights) - once)
+        parts.append(compiled.nll(data, params, weights) - once)
         del chunk, data, weights  # one chunk alive while the next is made
-    return acc.total()
+    return _total(parts)
 
 
 def nll_grad_stream(compiled: Compiled, chunks: Iterable[Chunk],
@@ -107,12 +99,12 @@ def nll_grad_stream(compiled: Compiled, chunks: Iterable[Chunk],
     """
     empty = _check(compiled)
     once, once_grad = compiled.nll_grad(empty, params)
-    acc, grad = _Sum(once), {p: _Sum(d) for p, d in once_grad.items()}
+    parts, grad = [once], {p: [d] for p, d in once_grad.items()}
     for chunk in chunks:
         data, weights = _split(chunk)
         value, g = compiled.nll_grad(data, params, weights)
-        acc.add(value - once)
+        parts.append(value - once)
         for p, d in g.items():
-            grad[p].add(d - once_grad[p])
+            grad[p].append(d - once_grad[p])
         del chunk, data, weights
-    return acc.total(), {p: s.total() for p, s in grad.items()}
+    return _total(parts), {p: _total(ds) for p, ds in grad.items()}

@@ -4,7 +4,8 @@ A density's NLL is a sum over the events plus terms evaluated once per evaluatio
 expected number of events ``nu``: ``NLL = -sum_i w_i log pdf(x_i) + nu - sum_i w_i log nu``). So the NLL of the
 concatenated chunks is the NLL of no events (the once-per-evaluation part) plus, for every chunk, its NLL less
 that part: :func:`nll_stream` adds these (``math.fsum`` of one value per chunk), one chunk in memory at a time;
-:func:`nll_grad_stream` does the same for the gradient. Each chunk is one call of the target (on ``llvm`` one native pass, on all cores).
+:func:`nll_grad_stream` does the same for the gradient. Each chunk is one call of the target (on ``llvm`` one
+native pass, on all cores).
 
 Example:
     >>> import numpy as np, firmc
